@@ -1,0 +1,22 @@
+//! The pure core of supervisor-rs: everything about Supervisor's behaviour
+//! that can be decided without touching the operating system.
+//!
+//! # Layout
+//! * [`config`]: the typed model of `supervisord.conf`, its datatypes, and
+//!   the loader that turns an [`sv_ini::Document`] into it, reading files,
+//!   users and the environment only through the [`config::Host`] trait.
+//! * [`pyfmt`]: Python's `%`-operator applied to a mapping, which is how
+//!   Supervisor expands `%(name)s` in every option.
+//! * [`shlex`]: Python's `shlex` tokenizer, used to split `command=` and to
+//!   read `KEY=value,…` environment lists.
+//! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
+//!   resolved paths (`abspath`, `normpath`, `expanduser`).
+//!
+//! Later issues add the process state machine, the event protocol and the
+//! log-rotation policy here, under the same rule: no tokio, no nix, no
+//! sockets; time and I/O come in as inputs.
+
+pub mod config;
+pub mod pyfmt;
+pub mod pypath;
+pub mod shlex;

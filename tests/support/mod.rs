@@ -1,0 +1,2 @@
+pub mod bin;
+pub mod reference;
