@@ -9,14 +9,16 @@
 //!   Supervisor expands `%(name)s` in every option.
 //! * [`shlex`]: Python's `shlex` tokenizer, used to split `command=` and to
 //!   read `KEY=value,…` environment lists.
+//! * [`process`]: the process state machine (states, transitions, backoff,
+//!   stop escalation) as a pure function returning effects.
 //! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
 //!   resolved paths (`abspath`, `normpath`, `expanduser`).
 //!
-//! Later issues add the process state machine, the event protocol and the
-//! log-rotation policy here, under the same rule: no tokio, no nix, no
+//! Later issues add the event protocol and the log-rotation policy here, under the same rule: no tokio, no nix, no
 //! sockets; time and I/O come in as inputs.
 
 pub mod config;
+pub mod process;
 pub mod pyfmt;
 pub mod pypath;
 pub mod shlex;

@@ -138,6 +138,49 @@ pub struct ProcessConfig {
     pub serverurl: Option<String>,
 }
 
+impl StreamConfig {
+    /// Supervisor's defaults: AUTO log, 50 MB, 10 backups, no capture.
+    pub fn supervisor_default() -> Self {
+        StreamConfig {
+            logfile: LogFile::Auto,
+            logfile_maxbytes: 50 * 1024 * 1024,
+            logfile_backups: 10,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        }
+    }
+}
+
+impl ProcessConfig {
+    /// A process with Supervisor's default for every option but these two.
+    pub fn with_defaults(name: &str, command: &str) -> Self {
+        ProcessConfig {
+            name: name.to_string(),
+            command: command.to_string(),
+            directory: None,
+            umask: None,
+            priority: 999,
+            autostart: true,
+            autorestart: AutoRestart::Unexpected,
+            startsecs: 1,
+            startretries: 3,
+            user: None,
+            uid: None,
+            stdout: StreamConfig::supervisor_default(),
+            stderr: StreamConfig::supervisor_default(),
+            stopsignal: 15,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            exitcodes: vec![0],
+            redirect_stderr: false,
+            environment: Vec::new(),
+            serverurl: None,
+        }
+    }
+}
+
 /// The listening socket of an `[fcgi-program:x]` group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FcgiSocket {
