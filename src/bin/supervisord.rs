@@ -45,11 +45,10 @@ fn main() -> ExitCode {
         Mode::Dump => print!("{}", sv_daemon::check::dump(&config)),
         Mode::Check => print!("{}", sv_daemon::check::summary(&config)),
         Mode::Run => {
-            print!("{}", sv_daemon::check::summary(&config));
-            println!(
-                "supervisor-rs {}: process supervision is not built yet (next milestone); this build validates the configuration and exits.",
-                env!("CARGO_PKG_VERSION")
-            );
+            return match sv_daemon::boot::run(config, config_file, invocation.overrides) {
+                Ok(code) => code,
+                Err(e) => usage_error(&argv0, &e.0),
+            };
         }
     }
     ExitCode::SUCCESS

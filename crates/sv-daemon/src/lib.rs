@@ -8,13 +8,26 @@
 //!   passwd/group database, host name, environment).
 //! * [`check`]: `--check-config` and `--dump-config`, the dry run users asked
 //!   Supervisor for.
+//! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
+//!   daemonizing, pidfile) and the restart loop.
+//! * [`supervisor`]: the actor that owns every process, and the event bus.
+//! * [`spawn`]: fork/exec of one process; [`sys`]: every POSIX call.
+//! * [`capture`]: pipe readers and child log files; [`logfile`]: the
+//!   rotating file; [`mainlog`]: supervisord's own log.
 //!
-//! The actor, spawner, reaper, log capture and transports arrive with the
-//! lifecycle, logging and XML-RPC issues (see `docs/architecture.md`).
+//! The transports (XML-RPC, HTTP) arrive with their issues (see
+//! `docs/architecture.md`).
 
+pub mod boot;
+pub mod capture;
 pub mod check;
 pub mod cli;
 pub mod host;
+pub mod logfile;
+pub mod mainlog;
+pub mod spawn;
+pub mod supervisor;
+pub mod sys;
 
 /// The Supervisor release whose behaviour this build reproduces; reported
 /// by `-v` and (later) by `getSupervisorVersion`, because clients compare it.

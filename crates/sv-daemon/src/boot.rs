@@ -1,0 +1,152 @@
+//! Bringing supervisord up and down (Supervisor's start-up sequence, spec
+//! §3.1): privileges, resource limits, the main log, AUTO log clean-up,
+//! daemonizing — all before the runtime exists, since forking a threaded
+//! process is unsafe — then the pidfile, the actor on a single-threaded
+//! runtime, and the clean-up at exit. SIGHUP restarts come back here with
+//! the new configuration and run the actor again, without re-daemonizing.
+
+use std::process::ExitCode;
+
+use sv_core::config::{CliOverrides, Config};
+use tokio::sync::mpsc;
+
+use crate::capture;
+use crate::host::SystemHost;
+use crate::mainlog::MainLog;
+use crate::spawn::SpawnContext;
+use crate::supervisor::{Bus, Outcome, Supervisor};
+use crate::sys;
+
+/// A start-up failure: printed like a usage error, exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BootError(pub String);
+
+/// Run supervisord with a loaded configuration until it is told to stop.
+/// `config_file` and `overrides` are kept to re-read the file on SIGHUP.
+pub fn run(
+    config: Config,
+    config_file: String,
+    overrides: CliOverrides,
+) -> Result<ExitCode, BootError> {
+    sys::mark_inherited_fds_cloexec();
+    let mut infos: Vec<String> = Vec::new();
+    let running_as_root = sys::euid() == 0;
+    if let Some(uid) = config.supervisord.uid {
+        match sys::drop_privileges(uid) {
+            Ok(true) => infos.push(format!("Set uid to user {uid} succeeded")),
+            Ok(false) => {}
+            Err(e) => return Err(BootError(e)),
+        }
+    }
+    let (limit_infos, limits) =
+        sys::raise_rlimits(config.supervisord.minfds, config.supervisord.minprocs)
+            .map_err(BootError)?;
+    infos.extend(limit_infos);
+
+    let mut log = MainLog::open(&config.supervisord).map_err(BootError)?;
+    if running_as_root && config.supervisord.uid.is_none() {
+        log.critical("Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.");
+    }
+    log_parse_messages(&mut log, &config, &infos);
+    if !config.supervisord.nocleanup {
+        for warning in capture::clean_auto_logs(
+            &config.supervisord.childlogdir,
+            &config.supervisord.identifier,
+        ) {
+            log.warn(&warning);
+        }
+    }
+
+    if !config.supervisord.nodaemon {
+        log.info("daemonizing the supervisord process");
+        let umask = config.supervisord.umask;
+        if let Some((ok, message)) = sys::daemonize(config.supervisord.directory.as_deref(), umask)
+        {
+            if ok {
+                log.info(&message);
+            } else {
+                log.critical(&message);
+            }
+        }
+    }
+
+    let pidfile = config.supervisord.pidfile.clone();
+    let wrote_pidfile = match std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+        Ok(()) => {
+            log.info(&format!(
+                "supervisord started with pid {}",
+                std::process::id()
+            ));
+            true
+        }
+        Err(_) => {
+            log.critical(&format!("could not write pidfile {pidfile}"));
+            false
+        }
+    };
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| BootError(format!("cannot start the runtime: {e}")))?;
+    let base_env: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let bus = Bus::new();
+    let local = tokio::task::LocalSet::new();
+    let mut config = config;
+    loop {
+        let spawn_ctx = SpawnContext {
+            base_env: base_env.clone(),
+            server_url: config.serverurl.clone(),
+            limits,
+        };
+        let file = config_file.clone();
+        let cli = overrides.clone();
+        let reload = Box::new(move || {
+            sv_core::config::load(&SystemHost, &file, &cli).map_err(|e| e.to_string())
+        });
+        let (_requests_tx, requests_rx) = mpsc::channel(64);
+        let supervisor = Supervisor::new(config, log, spawn_ctx, bus.clone(), reload);
+        let (outcome, returned_log) = local.block_on(&runtime, supervisor.run(requests_rx));
+        log = returned_log;
+        match outcome {
+            Outcome::Shutdown => break,
+            Outcome::Restart(new_config) => {
+                // The new configuration's log settings apply from here on.
+                if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
+                    log = new_log;
+                }
+                log_parse_messages(&mut log, &new_config, &[]);
+                if !new_config.supervisord.nocleanup {
+                    for warning in capture::clean_auto_logs(
+                        &new_config.supervisord.childlogdir,
+                        &new_config.supervisord.identifier,
+                    ) {
+                        log.warn(&warning);
+                    }
+                }
+                config = *new_config;
+            }
+        }
+    }
+    if wrote_pidfile {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_parse_messages(log: &mut MainLog, config: &Config, extra_infos: &[String]) {
+    for warning in &config.warnings {
+        log.warn(warning);
+    }
+    for info in config.infos.iter().chain(extra_infos) {
+        log.info(info);
+    }
+}

@@ -1,0 +1,648 @@
+//! The supervisor actor: the one task that owns every process.
+//!
+//! It wakes only when something happens — SIGCHLD (then it reaps with
+//! `waitpid(-1, WNOHANG)` on this same task, so no exit can beat its pid into
+//! the table), another signal, a request, or the one deadline it armed
+//! itself (the earliest of every process's startsecs / backoff / SIGKILL
+//! time). There is no periodic sweep: an idle daemon sleeps.
+//!
+//! Each wake-up feeds an [`Input`] to the pure state machine
+//! (`sv_core::process`) and carries out the [`Effect`]s it returns: spawn,
+//! signal, arm a deadline, log, and publish the state change on the
+//! [`Bus`], which listeners, the web page, metrics and the hub subscribe to.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use sv_core::config::{Config, LogLevel};
+use sv_core::process::{Effect, Input, Mono, Now, Process, Refused, State};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::capture::{self, ChildLogs};
+use crate::mainlog::MainLog;
+use crate::spawn::{self, SpawnContext};
+use crate::sys;
+
+/// A stable handle on a process, valid for as long as its group exists.
+pub type ProcKey = u64;
+
+/// supervisord's own state (Supervisor's "mood").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mood {
+    Running,
+    Restarting,
+    Shutdown,
+}
+
+impl Mood {
+    /// The code of `getState`.
+    pub fn code(self) -> i32 {
+        match self {
+            Mood::Running => 1,
+            Mood::Restarting => 0,
+            Mood::Shutdown => -1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mood::Running => "RUNNING",
+            Mood::Restarting => "RESTARTING",
+            Mood::Shutdown => "SHUTDOWN",
+        }
+    }
+}
+
+/// Something that happened, as every observer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusEvent {
+    ProcessState {
+        group: String,
+        name: String,
+        pid: u32,
+        from: State,
+        to: State,
+        expected: bool,
+        tries: u32,
+    },
+    SupervisorState(Mood),
+    GroupAdded(String),
+    GroupRemoved(String),
+}
+
+/// The internal event bus: one sender, any number of subscribers; a slow
+/// subscriber loses old events rather than slowing the actor.
+#[derive(Debug, Clone)]
+pub struct Bus(broadcast::Sender<BusEvent>);
+
+impl Bus {
+    pub fn new() -> Self {
+        Bus(broadcast::channel(4096).0)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
+        self.0.subscribe()
+    }
+
+    fn publish(&self, event: BusEvent) {
+        // No subscriber is not an error.
+        let _ = self.0.send(event);
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A request from a transport (RPC, web) to the actor.
+#[derive(Debug)]
+pub enum Request {
+    /// Snapshot of every process: (namespec, state).
+    States(oneshot::Sender<Vec<(String, State, u32)>>),
+}
+
+/// Why the actor returned.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Everything is stopped; exit.
+    Shutdown,
+    /// Everything is stopped; start again with this configuration.
+    Restart(Box<Config>),
+}
+
+struct Group {
+    priority: i64,
+    members: Vec<ProcKey>,
+}
+
+struct Managed {
+    process: Process,
+    stdin: Option<std::process::ChildStdin>,
+    logs: ChildLogs,
+}
+
+/// Stopping everything, one priority at a time.
+struct StopPlan {
+    /// Group priorities still to stop, highest first.
+    waves: Vec<Vec<usize>>,
+    /// The restart target, if this is a restart.
+    restart: Option<Box<Config>>,
+}
+
+/// The daemon's state and its loop.
+pub struct Supervisor {
+    config: Config,
+    log: MainLog,
+    origin: Instant,
+    mood: Mood,
+    groups: Vec<Group>,
+    procs: HashMap<ProcKey, Managed>,
+    pids: HashMap<u32, ProcKey>,
+    deadlines: BTreeSet<(Mono, ProcKey)>,
+    next_key: ProcKey,
+    spawn_ctx: SpawnContext,
+    bus: Bus,
+    stopping: Option<StopPlan>,
+    /// When the next "waiting for … to die" line may be written.
+    next_wait_report: Option<Mono>,
+    /// Reloads the configuration for SIGHUP (the daemon's own loader).
+    reload: Box<dyn Fn() -> Result<Config, String>>,
+}
+
+const WAIT_REPORT_EVERY: Duration = Duration::from_secs(3);
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        log: MainLog,
+        spawn_ctx: SpawnContext,
+        bus: Bus,
+        reload: Box<dyn Fn() -> Result<Config, String>>,
+    ) -> Self {
+        Supervisor {
+            config,
+            log,
+            origin: Instant::now(),
+            mood: Mood::Running,
+            groups: Vec::new(),
+            procs: HashMap::new(),
+            pids: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            next_key: 1,
+            spawn_ctx,
+            bus,
+            stopping: None,
+            next_wait_report: None,
+            reload,
+        }
+    }
+
+    /// Give the main log back (the caller keeps logging across restarts).
+    pub fn into_log(self) -> MainLog {
+        self.log
+    }
+
+    fn now(&self) -> Now {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Now {
+            mono: self.origin.elapsed(),
+            wall,
+        }
+    }
+
+    /// Build the groups of the configuration (AUTO logs are named here, as
+    /// Supervisor creates them at group creation).
+    fn add_groups(&mut self) {
+        // Each process keeps its own config; the copy in `self.config` is
+        // not needed again (a restart loads a fresh one).
+        let configs = std::mem::take(&mut self.config.groups);
+        for group in configs {
+            let mut members = Vec::new();
+            for pc in group.processes {
+                let key = self.next_key;
+                self.next_key += 1;
+                let s = &self.config.supervisord;
+                let stdout_path = capture::log_path(
+                    &pc.stdout,
+                    &pc.name,
+                    "stdout",
+                    &s.childlogdir,
+                    &s.identifier,
+                );
+                let stderr_path = if pc.redirect_stderr {
+                    None
+                } else {
+                    capture::log_path(
+                        &pc.stderr,
+                        &pc.name,
+                        "stderr",
+                        &s.childlogdir,
+                        &s.identifier,
+                    )
+                };
+                let mut logs = ChildLogs::default();
+                for (path, stream, slot) in [
+                    (&stdout_path, &pc.stdout, &mut logs.stdout),
+                    (&stderr_path, &pc.stderr, &mut logs.stderr),
+                ] {
+                    if let Some(path) = path {
+                        match capture::open_sink(path, stream) {
+                            Ok(sink) => *slot = Some(sink),
+                            Err(e) => self.log.log(
+                                LogLevel::Warn,
+                                &format!("could not open log file {path} for {}: {e}", pc.name),
+                            ),
+                        }
+                    }
+                }
+                self.procs.insert(
+                    key,
+                    Managed {
+                        process: Process::new(&group.name, pc),
+                        stdin: None,
+                        logs,
+                    },
+                );
+                members.push(key);
+            }
+            self.groups.push(Group {
+                priority: group.priority,
+                members,
+            });
+            self.bus.publish(BusEvent::GroupAdded(group.name.clone()));
+        }
+    }
+
+    /// Run until shutdown or restart.
+    pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) -> (Outcome, MainLog) {
+        let outcome = match self.run_inner(&mut requests).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.log.critical(&format!("cannot watch signals: {e}"));
+                Outcome::Shutdown
+            }
+        };
+        (outcome, self.log)
+    }
+
+    async fn run_inner(
+        &mut self,
+        requests: &mut mpsc::Receiver<Request>,
+    ) -> std::io::Result<Outcome> {
+        // SIGCHLD must be watched before the first child exists.
+        let mut sigchld = signal(SignalKind::child())?;
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigquit = signal(SignalKind::quit())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        let mut sigusr2 = signal(SignalKind::user_defined2())?;
+
+        self.add_groups();
+        self.bus.publish(BusEvent::SupervisorState(Mood::Running));
+        self.autostart();
+        // Starting many programs leaves freed transient memory (argv, env
+        // copies) in the allocator; give it back so the resident size
+        // reflects what the daemon keeps.
+        sys::release_free_memory();
+
+        loop {
+            if let Some(outcome) = self.finished() {
+                return Ok(outcome);
+            }
+            let wake = self.next_wake().map(|m| self.origin + m);
+            tokio::select! {
+                biased;
+                _ = sigchld.recv() => self.reap(),
+                _ = sigterm.recv() => self.request_shutdown("SIGTERM"),
+                _ = sigint.recv() => self.request_shutdown("SIGINT"),
+                _ = sigquit.recv() => self.request_shutdown("SIGQUIT"),
+                _ = sighup.recv() => self.request_restart(),
+                _ = sigusr2.recv() => self.reopen_logs(),
+                Some(request) = requests.recv() => self.handle(request),
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.fire_due();
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::States(reply) => {
+                let mut states = Vec::new();
+                for group in &self.groups {
+                    for key in &group.members {
+                        if let Some(m) = self.procs.get(key) {
+                            states.push((m.process.namespec(), m.process.state(), m.process.pid()));
+                        }
+                    }
+                }
+                let _ = reply.send(states);
+            }
+        }
+    }
+
+    fn next_wake(&self) -> Option<Mono> {
+        let deadline = self.deadlines.first().map(|(t, _)| *t);
+        match (deadline, self.next_wait_report) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn keys_in_order(&self) -> Vec<ProcKey> {
+        let mut order: Vec<&Group> = self.groups.iter().collect();
+        order.sort_by_key(|g| g.priority);
+        order
+            .iter()
+            .flat_map(|g| g.members.iter().copied())
+            .collect()
+    }
+
+    /// Start every autostart process, groups by ascending priority.
+    fn autostart(&mut self) {
+        for key in self.keys_in_order() {
+            if self
+                .procs
+                .get(&key)
+                .is_some_and(|m| m.process.wants_autostart())
+            {
+                let _ = self.step(key, Input::Start);
+            }
+        }
+    }
+
+    fn step(&mut self, key: ProcKey, input: Input) -> Result<(), Refused> {
+        let now = self.now();
+        let autospawn = self.mood == Mood::Running;
+        let Some(managed) = self.procs.get_mut(&key) else {
+            return Ok(());
+        };
+        match managed.process.step(input, now, autospawn) {
+            Ok(effects) => {
+                self.apply(key, effects);
+                Ok(())
+            }
+            Err(refused) => {
+                if let Refused::IllegalTransition { .. } = &refused {
+                    self.log.debug(&format!("refused: {refused}"));
+                }
+                Err(refused)
+            }
+        }
+    }
+
+    fn apply(&mut self, key: ProcKey, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Spawn => self.spawn(key),
+                Effect::Signal { pid, signal } => match sys::send_signal(pid, signal) {
+                    Ok(()) => {}
+                    Err(Errno::ESRCH) => {
+                        if let Some(m) = self.procs.get(&key) {
+                            let message = format!(
+                                "unable to signal {} (pid {}), it probably just exited on its own: {}",
+                                m.process.name(),
+                                pid.unsigned_abs(),
+                                Errno::ESRCH.desc()
+                            );
+                            self.log.debug(&message);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = self.step(
+                            key,
+                            Input::SignalFailed {
+                                error: e.desc().to_string(),
+                            },
+                        );
+                    }
+                },
+                Effect::ArmDeadline(at) => {
+                    self.deadlines.insert((at, key));
+                }
+                Effect::Log { level, message } => self.log.log(level, &message),
+                Effect::StateChanged {
+                    from,
+                    to,
+                    expected,
+                    tries,
+                } => {
+                    if let Some(m) = self.procs.get(&key) {
+                        self.bus.publish(BusEvent::ProcessState {
+                            group: m.process.group.clone(),
+                            name: m.process.name().to_string(),
+                            pid: m.process.pid(),
+                            from,
+                            to,
+                            expected,
+                            tries,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn spawn(&mut self, key: ProcKey) {
+        let Some(managed) = self.procs.get_mut(&key) else {
+            return;
+        };
+        let result = spawn::spawn(
+            &self.spawn_ctx,
+            &managed.process.group,
+            &managed.process.config,
+        );
+        match result {
+            Ok(child) => {
+                managed.stdin = child.stdin;
+                if let Some(out) = child.stdout {
+                    capture::start_reader(out.into(), managed.logs.stdout.clone());
+                }
+                if let Some(err) = child.stderr {
+                    capture::start_reader(err.into(), managed.logs.stderr.clone());
+                }
+                self.pids.insert(child.pid, key);
+                let _ = self.step(key, Input::Spawned { pid: child.pid });
+            }
+            Err(error) => {
+                let _ = self.step(key, Input::SpawnFailed { error });
+            }
+        }
+    }
+
+    fn reap(&mut self) {
+        for (pid, status) in sys::reap_all() {
+            match self.pids.remove(&pid) {
+                Some(key) => {
+                    if let Some(m) = self.procs.get_mut(&key) {
+                        m.stdin = None;
+                    }
+                    let _ = self.step(key, Input::Exited { status });
+                }
+                None => {
+                    let (_, msg) = status.decode();
+                    self.log.debug(&format!("reaped unknown pid {pid} ({msg})"));
+                }
+            }
+        }
+        self.advance_stop();
+    }
+
+    fn fire_due(&mut self) {
+        let now = self.now().mono;
+        while let Some(&(at, key)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            // Entries are never removed early: a stale one (the process has
+            // moved on and armed another, or none) is simply skipped here.
+            if self.procs.get(&key).and_then(|m| m.process.deadline()) == Some(at) {
+                let _ = self.step(key, Input::Deadline);
+            }
+        }
+        if let Some(at) = self.next_wait_report
+            && at <= now
+        {
+            self.report_waiting();
+        }
+        self.advance_stop();
+    }
+
+    fn reopen_logs(&mut self) {
+        self.log
+            .info("received SIGUSR2 indicating log reopen request");
+        self.log.reopen();
+        for m in self.procs.values() {
+            m.logs.reopen();
+        }
+        self.log.info("supervisord logreopen");
+    }
+
+    fn request_shutdown(&mut self, signame: &str) {
+        self.log
+            .warn(&format!("received {signame} indicating exit request"));
+        if self.mood == Mood::Shutdown {
+            return;
+        }
+        self.mood = Mood::Shutdown;
+        self.begin_stop(None);
+    }
+
+    fn request_restart(&mut self) {
+        if self.mood == Mood::Shutdown {
+            self.log
+                .warn("ignored SIGHUP indicating restart request (shutdown in progress)");
+            return;
+        }
+        self.log.warn("received SIGHUP indicating restart request");
+        if self.mood == Mood::Restarting {
+            return;
+        }
+        // Read the new configuration before stopping anything: a broken file
+        // must not leave the daemon with nothing running.
+        match (self.reload)() {
+            Ok(config) => {
+                self.mood = Mood::Restarting;
+                self.begin_stop(Some(Box::new(config)));
+            }
+            Err(e) => {
+                self.log.log(
+                    LogLevel::Error,
+                    &format!("not restarting: the configuration has errors:\n{e}"),
+                );
+            }
+        }
+    }
+
+    /// Stop every group, highest priority number first; groups of equal
+    /// priority stop together, and the next priority starts only when the
+    /// current one has fully stopped.
+    fn begin_stop(&mut self, restart: Option<Box<Config>>) {
+        self.bus.publish(BusEvent::SupervisorState(self.mood));
+        let mut priorities: Vec<i64> = self.groups.iter().map(|g| g.priority).collect();
+        priorities.sort_unstable();
+        priorities.dedup();
+        let waves = priorities
+            .into_iter()
+            .map(|p| {
+                self.groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.priority == p)
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        self.stopping = Some(StopPlan { waves, restart });
+        self.advance_stop();
+        // Supervisor reports at once, then at most every 3 s.
+        self.report_waiting();
+    }
+
+    /// Supervisor's `stop_all` on one group: stop RUNNING/STARTING, give up
+    /// BACKOFF, leave STOPPING to its SIGKILL deadline.
+    fn stop_group(&mut self, index: usize) {
+        let mut members: Vec<ProcKey> = self.groups[index].members.clone();
+        members.sort_by(|a, b| {
+            let pa = &self.procs[a].process.config;
+            let pb = &self.procs[b].process.config;
+            (pb.priority, &pb.name).cmp(&(pa.priority, &pa.name))
+        });
+        for key in members {
+            let state = self.procs[&key].process.state();
+            match state {
+                State::Running | State::Starting => {
+                    let _ = self.step(key, Input::Stop);
+                }
+                State::Backoff => {
+                    let _ = self.step(key, Input::GiveUp);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn group_stopped(&self, index: usize) -> bool {
+        self.groups[index]
+            .members
+            .iter()
+            .all(|k| self.procs[k].process.state().is_stopped())
+    }
+
+    fn advance_stop(&mut self) {
+        loop {
+            let Some(plan) = self.stopping.as_mut() else {
+                return;
+            };
+            let Some(wave) = plan.waves.last().cloned() else {
+                return;
+            };
+            for &index in &wave {
+                self.stop_group(index);
+            }
+            if wave.iter().all(|&i| self.group_stopped(i)) {
+                if let Some(plan) = self.stopping.as_mut() {
+                    plan.waves.pop();
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn report_waiting(&mut self) {
+        let waiting: Vec<String> = self
+            .keys_in_order()
+            .into_iter()
+            .filter(|k| !self.procs[k].process.state().is_stopped())
+            .map(|k| self.procs[&k].process.name().to_string())
+            .collect();
+        if !waiting.is_empty() {
+            self.log
+                .info(&format!("waiting for {} to die", waiting.join(", ")));
+        }
+        self.next_wait_report = Some(self.now().mono + WAIT_REPORT_EVERY);
+    }
+
+    fn finished(&mut self) -> Option<Outcome> {
+        let plan = self.stopping.as_ref()?;
+        if !plan.waves.is_empty() || self.procs.values().any(|m| !m.process.state().is_stopped()) {
+            return None;
+        }
+        let plan = self.stopping.take()?;
+        Some(match plan.restart {
+            Some(config) => Outcome::Restart(config),
+            None => Outcome::Shutdown,
+        })
+    }
+}
