@@ -272,3 +272,136 @@ fn bad_config_never_starts() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("startsecs: invalid literal for int()"));
     assert!(!dir.path().join("supervisord.pid").exists());
 }
+
+#[test]
+fn readme_example_runs_for_real() {
+    // The example, run from a copy so the test writes nothing into the repo.
+    let dir = bin::tempdir();
+    let examples = dir.path().join("examples");
+    fs::create_dir_all(examples.join("run")).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/supervisord.conf");
+    fs::copy(&source, examples.join("supervisord.conf")).unwrap();
+    let mut child = Command::new(SUPERVISORD)
+        .args(["-n", "-c", "examples/supervisord.conf"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = examples.join("run/supervisord.log");
+    let has = |needle: &str| fs::read_to_string(&log).is_ok_and(|l| l.contains(needle));
+    for needle in [
+        "success: ticker entered RUNNING state",
+        "success: worker_00 entered RUNNING state",
+        "success: worker_02 entered RUNNING state",
+        "gave up: crasher entered FATAL state",
+    ] {
+        assert!(
+            wait_until(DEADLINE, || has(needle)),
+            "{needle} missing:\n{}",
+            fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+    let pidfile = examples.join("run/supervisord.pid");
+    assert!(pidfile.exists());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut status = None;
+    assert!(wait_until(DEADLINE, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }));
+    assert!(status.unwrap().success());
+    assert!(!pidfile.exists());
+    // The pool (priority 20) stops before the ticker (priority 10).
+    let text = fs::read_to_string(&log).unwrap();
+    let pos = |n: &str| text.find(n).unwrap_or_else(|| panic!("{n} missing"));
+    assert!(pos("stopped: worker_00") < pos("stopped: ticker"));
+}
+
+#[test]
+fn old_auto_logs_are_cleaned_unless_nocleanup() {
+    for (nocleanup, expect_kept) in [(false, false), (true, true)] {
+        let dir = bin::tempdir();
+        let stale = dir.path().join("old-stdout---supervisor-abcd1234.log.2");
+        let unrelated = dir.path().join("notes.log");
+        fs::write(&stale, "old").unwrap();
+        fs::write(&unrelated, "mine").unwrap();
+        let conf = dir.path().join("c.conf");
+        let extra = if nocleanup { "nocleanup=true" } else { "" };
+        fs::write(
+            &conf,
+            config_text(
+                dir.path(),
+                extra,
+                "[program:cat]\ncommand=/bin/cat\nstartsecs=0\n",
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(SUPERVISORD)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let log = dir.path().join("supervisord.log");
+        assert!(wait_until(DEADLINE, || fs::read_to_string(&log)
+            .is_ok_and(|l| l.contains("success: cat"))));
+        assert_eq!(stale.exists(), expect_kept, "nocleanup={nocleanup}");
+        assert!(unrelated.exists());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert!(wait_until(DEADLINE, || child.try_wait().unwrap().is_some()));
+    }
+}
+
+#[test]
+fn supervisord_user_drops_privileges() {
+    // As root, `user=nobody` makes the daemon (and so its children) nobody.
+    let dir = bin::tempdir();
+    let mut perms = fs::metadata(dir.path()).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o777);
+    fs::set_permissions(dir.path(), perms).unwrap();
+    let conf = dir.path().join("u.conf");
+    fs::write(
+        &conf,
+        config_text(dir.path(), "user=nobody", "[program:whoami]\ncommand=/bin/sh -c 'id -u > %(here)s/uid.out; exec cat'\nstartsecs=0\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = dir.path().join("uid.out");
+    let ok = wait_until(DEADLINE, || {
+        fs::read_to_string(&out).is_ok_and(|s| s.trim() == "65534")
+    });
+    let log = fs::read_to_string(dir.path().join("supervisord.log")).unwrap_or_default();
+    assert!(ok, "{log}");
+    assert!(log.contains("Set uid to user 65534 succeeded"), "{log}");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(wait_until(DEADLINE, || child.try_wait().unwrap().is_some()));
+}

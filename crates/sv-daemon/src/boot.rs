@@ -44,6 +44,20 @@ pub fn run(
             .map_err(BootError)?;
     infos.extend(limit_infos);
 
+    // Supervisor creates and closes each FastCGI socket once at start-up, so
+    // a bad address is a start-up error rather than a FATAL group later.
+    for group in &config.groups {
+        if let sv_core::config::GroupKind::FastCgi { socket } = &group.kind {
+            let fd = crate::fcgi::open(socket).map_err(|e| {
+                BootError(format!(
+                    "Could not create FastCGI socket {}: {e}",
+                    socket.url()
+                ))
+            })?;
+            crate::fcgi::close(socket, fd);
+        }
+    }
+
     let mut log = MainLog::open(&config.supervisord).map_err(BootError)?;
     if running_as_root && config.supervisord.uid.is_none() {
         log.critical("Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.");

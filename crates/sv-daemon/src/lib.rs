@@ -11,7 +11,8 @@
 //! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
 //!   daemonizing, pidfile) and the restart loop.
 //! * [`supervisor`]: the actor that owns every process, and the event bus.
-//! * [`spawn`]: fork/exec of one process; [`sys`]: every POSIX call.
+//! * [`spawn`]: fork/exec of one process; [`sys`]: every POSIX call;
+//!   [`fcgi`]: the listening sockets of `[fcgi-program:x]` groups.
 //! * [`capture`]: pipe readers and child log files; [`logfile`]: the
 //!   rotating file; [`mainlog`]: supervisord's own log.
 //!
@@ -22,6 +23,7 @@ pub mod boot;
 pub mod capture;
 pub mod check;
 pub mod cli;
+pub mod fcgi;
 pub mod host;
 pub mod logfile;
 pub mod mainlog;

@@ -120,8 +120,14 @@ pub fn environment(
     env
 }
 
-/// Fork and exec `config`'s command for a process of `group`.
-pub fn spawn(ctx: &SpawnContext, group: &str, config: &ProcessConfig) -> Result<Spawned, String> {
+/// Fork and exec `config`'s command for a process of `group`. `socket` is
+/// an fcgi group's listening socket, given to the child as its stdin.
+pub fn spawn(
+    ctx: &SpawnContext,
+    group: &str,
+    config: &ProcessConfig,
+    socket: Option<&std::os::fd::OwnedFd>,
+) -> Result<Spawned, String> {
     let (filename, argv) = resolve_command(config, &ctx.base_env)?;
     let identity: Option<Identity> = match config.uid {
         Some(uid) => {
@@ -160,8 +166,16 @@ pub fn spawn(ctx: &SpawnContext, group: &str, config: &ProcessConfig) -> Result<
         .args(&argv[1..])
         .env_clear()
         .envs(environment(ctx, group, config))
-        .stdin(Stdio::piped())
         .process_group(0);
+    match socket {
+        Some(fd) => {
+            let dup = fd.try_clone().map_err(|e| spawn_error(&config.name, &e))?;
+            command.stdin(Stdio::from(dup));
+        }
+        None => {
+            command.stdin(Stdio::piped());
+        }
+    }
     if config.redirect_stderr {
         let (reader, writer) = std::io::pipe().map_err(|e| spawn_error(&config.name, &e))?;
         let writer2 = writer

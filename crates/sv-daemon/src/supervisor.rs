@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
-use sv_core::config::{Config, LogLevel};
+use sv_core::config::{Config, GroupKind, LogLevel};
 use sv_core::process::{Effect, Input, Mono, Now, Process, Refused, State};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -118,10 +118,14 @@ pub enum Outcome {
 struct Group {
     priority: i64,
     members: Vec<ProcKey>,
+    /// An fcgi group's socket, handed to each process as stdin.
+    socket: Option<(sv_core::config::FcgiSocket, std::os::fd::OwnedFd)>,
 }
 
 struct Managed {
     process: Process,
+    /// Index of its group in `Supervisor::groups`.
+    group_index: usize,
     stdin: Option<std::process::ChildStdin>,
     logs: ChildLogs,
 }
@@ -247,15 +251,38 @@ impl Supervisor {
                     key,
                     Managed {
                         process: Process::new(&group.name, pc),
+                        group_index: 0,
                         stdin: None,
                         logs,
                     },
                 );
                 members.push(key);
             }
+            let socket = match &group.kind {
+                GroupKind::FastCgi { socket } => match crate::fcgi::open(socket) {
+                    Ok(fd) => {
+                        self.log.info(&format!("Creating socket {}", socket.url()));
+                        Some((socket.clone(), fd))
+                    }
+                    Err(e) => {
+                        self.log.critical(&format!(
+                            "Could not create FastCGI socket {}: {e}",
+                            socket.url()
+                        ));
+                        None
+                    }
+                },
+                _ => None,
+            };
+            for key in &members {
+                if let Some(m) = self.procs.get_mut(key) {
+                    m.group_index = self.groups.len();
+                }
+            }
             self.groups.push(Group {
                 priority: group.priority,
                 members,
+                socket,
             });
             self.bus.publish(BusEvent::GroupAdded(group.name.clone()));
         }
@@ -436,10 +463,16 @@ impl Supervisor {
         let Some(managed) = self.procs.get_mut(&key) else {
             return;
         };
+        let socket = self
+            .groups
+            .get(managed.group_index)
+            .and_then(|g| g.socket.as_ref())
+            .map(|(_, fd)| fd);
         let result = spawn::spawn(
             &self.spawn_ctx,
             &managed.process.group,
             &managed.process.config,
+            socket,
         );
         match result {
             Ok(child) => {
@@ -640,6 +673,12 @@ impl Supervisor {
             return None;
         }
         let plan = self.stopping.take()?;
+        for group in &mut self.groups {
+            if let Some((socket, fd)) = group.socket.take() {
+                self.log.info(&format!("Closing socket {}", socket.url()));
+                crate::fcgi::close(&socket, fd);
+            }
+        }
         Some(match plan.restart {
             Some(config) => Outcome::Restart(config),
             None => Outcome::Shutdown,
