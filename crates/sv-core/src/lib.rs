@@ -11,6 +11,8 @@
 //!   read `KEY=value,…` environment lists.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
+//! * [`logtext`]: read/tail windows of log files, `strip_ansi`, and the
+//!   main-log echo of child output.
 //! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
 //!   resolved paths (`abspath`, `normpath`, `expanduser`).
 //!
@@ -18,6 +20,7 @@
 //! sockets; time and I/O come in as inputs.
 
 pub mod config;
+pub mod logtext;
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;

@@ -1,10 +1,12 @@
 //! Child output: the pipe readers and the files they write to.
 //!
-//! Each stdout/stderr pipe gets its own reader task that copies chunks of up
-//! to 128 KiB straight into the stream's log file, without asking the
-//! supervisor actor anything, so a chatty child is drained at full speed and
-//! can never block the daemon. A log that cannot be written drops bytes (and
-//! counts them) instead of stopping the reader.
+//! Each stdout/stderr pipe gets its own reader task that hands chunks of up
+//! to 128 KiB straight to the stream's [`StreamLog`] — the rotating file,
+//! syslog, the main log's debug echo — without asking the supervisor actor
+//! anything, so a chatty child is drained at full speed and can never block
+//! the daemon. A log that cannot be written drops bytes, counts them, and
+//! says so in the main log (at most every [`DROP_REPORT_EVERY`]), instead of
+//! stopping the reader: the child is never left writing into a full pipe.
 //!
 //! AUTO log files are named and cleaned up as Supervisor does
 //! (`<name>-<channel>---<identifier>-<random>.log` in `childlogdir`).
@@ -13,18 +15,150 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-use sv_core::config::{LogFile, StreamConfig};
-use tokio::net::unix::pipe;
+use sv_core::config::{LogFile, LogLevel, StreamConfig};
+use sv_core::logtext;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 
 use crate::logfile::RotatingFile;
+use crate::mainlog::MainLog;
+use crate::sys;
 
-/// Supervisor's pipe read size.
-const CHUNK: usize = 131_072;
+/// The read size. Supervisor reads 128 KiB; we read up to 1 MiB from a
+/// pipe that a bulk writer has grown (see [`grow_pipe`]), and the buffer is
+/// shared by all readers, so its size costs nothing per child.
+const CHUNK: usize = 1 << 20;
 
-/// A stream's log file, shared by its reader task and the actor (for
-/// reopening and, later, tailing).
-pub type Sink = Rc<RefCell<RotatingFile>>;
+/// How long a reader pauses after draining its pipe before looking again.
+const COALESCE: Duration = Duration::from_millis(2);
+
+/// How often lost log bytes are reported in the main log, per stream.
+pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Where one stream (stdout or stderr) of one process goes.
+#[derive(Debug)]
+pub struct StreamLog {
+    process: String,
+    channel: &'static str,
+    file: Option<RotatingFile>,
+    syslog: bool,
+    strip_ansi: bool,
+    /// Listener stdout is echoed as a bytes repr, as Supervisor does.
+    listener_stdout: bool,
+    mainlog: MainLog,
+    reported_drops: u64,
+    last_report: Option<Instant>,
+}
+
+impl StreamLog {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        process: &str,
+        channel: &'static str,
+        file: Option<RotatingFile>,
+        stream: &StreamConfig,
+        strip_ansi: bool,
+        listener_stdout: bool,
+        mainlog: MainLog,
+    ) -> Self {
+        StreamLog {
+            process: process.to_string(),
+            channel,
+            file,
+            syslog: stream.syslog,
+            strip_ansi,
+            listener_stdout,
+            mainlog,
+            reported_drops: 0,
+            last_report: None,
+        }
+    }
+
+    /// One chunk of the child's output (Supervisor's dispatcher `_log`).
+    pub fn write(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let stripped;
+        let data = if self.strip_ansi {
+            stripped = logtext::strip_ansi(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        if let Some(file) = self.file.as_mut() {
+            file.write(data);
+        }
+        if self.syslog {
+            let text = String::from_utf8_lossy(data);
+            for line in text.lines() {
+                sys::syslog_line(&format!("{} {line}", self.process));
+            }
+        }
+        if self.mainlog.enabled(LogLevel::Debug) {
+            let text = logtext::echo_text(data, self.listener_stdout);
+            self.mainlog.debug(&format!(
+                "{} {} output:\n{text}",
+                sv_core::pyfmt::py_repr_str(&self.process),
+                self.channel
+            ));
+        }
+        self.report_drops();
+    }
+
+    fn report_drops(&mut self) {
+        let Some(file) = self.file.as_ref() else {
+            return;
+        };
+        if file.dropped == self.reported_drops {
+            return;
+        }
+        let due = self
+            .last_report
+            .is_none_or(|at| at.elapsed() >= DROP_REPORT_EVERY);
+        if !due {
+            return;
+        }
+        let why = file
+            .last_error
+            .as_ref()
+            .map_or_else(|| "unknown error".to_string(), ToString::to_string);
+        self.mainlog.log(
+            LogLevel::Error,
+            &format!(
+                "could not write {} bytes of {} {} output to {}: {why} ({} bytes lost so far)",
+                file.dropped - self.reported_drops,
+                self.process,
+                self.channel,
+                file.path().display(),
+                file.dropped
+            ),
+        );
+        self.reported_drops = file.dropped;
+        self.last_report = Some(Instant::now());
+    }
+
+    pub fn reopen(&mut self) {
+        if let Some(file) = self.file.as_mut() {
+            file.reopen();
+        }
+    }
+
+    /// The log file, if the stream has one.
+    pub fn file(&self) -> Option<&RotatingFile> {
+        self.file.as_ref()
+    }
+
+    pub fn file_mut(&mut self) -> Option<&mut RotatingFile> {
+        self.file.as_mut()
+    }
+}
+
+/// A stream's log, shared by its reader task and the actor (for reopening,
+/// clearing and tailing).
+pub type Sink = Rc<RefCell<StreamLog>>;
 
 /// The log files of one process.
 #[derive(Debug, Default, Clone)]
@@ -81,10 +215,18 @@ pub fn log_path(
     }
 }
 
-/// Open a stream's log file (mode 0600 for new AUTO files, as `mkstemp`).
-pub fn open_sink(path: &str, stream: &StreamConfig) -> std::io::Result<Sink> {
-    let file = RotatingFile::open(path, stream.logfile_maxbytes, stream.logfile_backups)?;
-    Ok(Rc::new(RefCell::new(file)))
+/// Open a stream's log file. AUTO files are created with mode 0600, as
+/// Python's `mkstemp` makes them.
+pub fn open_file(path: &str, stream: &StreamConfig) -> std::io::Result<RotatingFile> {
+    if stream.logfile == LogFile::Auto && !std::path::Path::new(path).exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .mode(0o600)
+            .open(path)?;
+    }
+    RotatingFile::open(path, stream.logfile_maxbytes, stream.logfile_backups)
 }
 
 /// Whether `name` is an AUTO child log of `identifier` (Supervisor's
@@ -137,43 +279,100 @@ thread_local! {
 
 /// What one non-blocking read of a pipe gave.
 enum ReadOutcome {
-    Data,
-    WouldBlock,
+    /// Data, and maybe more waiting (the buffer was filled).
+    Full,
+    /// A read that emptied a full default-size pipe: a bulk writer.
+    Bulk,
+    /// A sizeable read that drained the pipe: read again as soon as ready.
+    Drained,
+    /// A small read (or none): a line-at-a-time writer, worth batching.
+    Trickle,
     Closed,
 }
 
-fn read_once(receiver: &pipe::Receiver, sink: Option<&Sink>) -> ReadOutcome {
+/// A read this large emptied a full default-size (64 KiB) pipe.
+const BULK_READ: usize = 64 * 1024;
+/// Reads smaller than this come from line-at-a-time writers.
+const TRICKLE_READ: usize = 4 * 1024;
+
+fn read_once(fd: &OwnedFd, sink: Option<&Sink>) -> ReadOutcome {
     READ_BUFFER.with(|buf| {
         let mut buf = buf.borrow_mut();
-        match receiver.try_read(&mut buf) {
+        match nix::unistd::read(fd, &mut buf) {
             Ok(0) => ReadOutcome::Closed,
             Ok(n) => {
                 if let Some(sink) = sink {
                     sink.borrow_mut().write(&buf[..n]);
                 }
-                ReadOutcome::Data
+                if n == buf.len() {
+                    ReadOutcome::Full
+                } else if n >= BULK_READ {
+                    ReadOutcome::Bulk
+                } else if n >= TRICKLE_READ {
+                    ReadOutcome::Drained
+                } else {
+                    ReadOutcome::Trickle
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => ReadOutcome::Data,
+            Err(nix::errno::Errno::EAGAIN) => ReadOutcome::Trickle,
+            Err(nix::errno::Errno::EINTR) => ReadOutcome::Full,
             Err(_) => ReadOutcome::Closed,
         }
     })
 }
 
+/// A pipe that carries bulk output gets a 1 MiB buffer (best effort), so a
+/// fast writer is drained in a quarter of the wake-ups. Only pipes that
+/// prove busy grow: pipe buffers count against a per-user kernel quota.
+fn grow_pipe(fd: &OwnedFd) {
+    let _ = nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+}
+
 /// Copy everything from `fd` into `sink` until end of file. Runs on the
 /// actor's thread (spawned with `spawn_local`).
+///
+/// A read shorter than the buffer means the pipe is empty (pipes return
+/// what they hold), so readiness is cleared without the extra read that
+/// would only answer EAGAIN: per chunk of output this costs one read and one
+/// write, as in Supervisor's loop.
 pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
-    let receiver = match pipe::Receiver::from_owned_fd(fd) {
-        Ok(r) => r,
-        Err(_) => return,
+    if nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .is_err()
+    {
+        return;
+    }
+    // SAFETY: `fd` is an open pipe end that the AsyncFd owns from here on;
+    // nothing else closes or replaces it while registered.
+    let Ok(async_fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }) else {
+        return;
     };
     tokio::task::spawn_local(async move {
+        let mut grown = false;
         loop {
-            if receiver.readable().await.is_err() {
+            let Ok(mut guard) = async_fd.readable().await else {
                 break;
-            }
-            match read_once(&receiver, sink.as_ref()) {
-                ReadOutcome::Data | ReadOutcome::WouldBlock => continue,
+            };
+            match read_once(async_fd.get_ref(), sink.as_ref()) {
+                ReadOutcome::Full => continue,
+                ReadOutcome::Bulk => {
+                    if !grown {
+                        grown = true;
+                        grow_pipe(async_fd.get_ref());
+                    }
+                    guard.clear_ready();
+                }
+                ReadOutcome::Drained => guard.clear_ready(),
+                ReadOutcome::Trickle => {
+                    guard.clear_ready();
+                    drop(guard);
+                    // Let a chatty child's output gather for a moment: one
+                    // read of many lines costs a fraction of many reads of
+                    // one line each. Quiet children never reach this twice.
+                    tokio::time::sleep(COALESCE).await;
+                }
                 ReadOutcome::Closed => break,
             }
         }

@@ -14,7 +14,8 @@
 //! * [`spawn`]: fork/exec of one process; [`sys`]: every POSIX call;
 //!   [`fcgi`]: the listening sockets of `[fcgi-program:x]` groups.
 //! * [`capture`]: pipe readers and child log files; [`logfile`]: the
-//!   rotating file; [`mainlog`]: supervisord's own log.
+//!   rotating file; [`mainlog`]: supervisord's own log; [`logread`]: reading
+//!   logs back for the RPC layer.
 //!
 //! The transports (XML-RPC, HTTP) arrive with their issues (see
 //! `docs/architecture.md`).
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod fcgi;
 pub mod host;
 pub mod logfile;
+pub mod logread;
 pub mod mainlog;
 pub mod spawn;
 pub mod supervisor;

@@ -3,16 +3,22 @@
 //! levels, a rotating file (or syslog when `logfile=syslog`), and an echo to
 //! stdout in the foreground unless `silent`.
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::rc::Rc;
 
 use sv_core::config::{LogLevel, SupervisordConfig};
 
 use crate::logfile::RotatingFile;
 use crate::sys;
 
-/// Where the main log goes.
+/// Where the main log goes. Cheap to clone: the actor and every pipe reader
+/// (for the debug echo of child output) share one log on the actor's thread.
+#[derive(Debug, Clone)]
+pub struct MainLog(Rc<RefCell<Inner>>);
+
 #[derive(Debug)]
-pub struct MainLog {
+struct Inner {
     level: LogLevel,
     file: Option<RotatingFile>,
     syslog: bool,
@@ -33,12 +39,12 @@ impl MainLog {
     /// A log that only echoes to stderr: for messages before the real log
     /// exists.
     pub fn bootstrap() -> Self {
-        MainLog {
+        MainLog(Rc::new(RefCell::new(Inner {
             level: LogLevel::Info,
             file: None,
             syslog: false,
             stdout: true,
-        }
+        })))
     }
 
     /// The log `[supervisord]` asks for. `foreground` is `nodaemon`.
@@ -56,58 +62,76 @@ impl MainLog {
                 .map_err(|e| format!("could not open log file {}: {e}", config.logfile))?,
             )
         };
-        Ok(MainLog {
+        Ok(MainLog(Rc::new(RefCell::new(Inner {
             level: config.loglevel,
             file,
             syslog,
             stdout: config.nodaemon && !config.silent,
-        })
+        }))))
     }
 
     pub fn level(&self) -> LogLevel {
-        self.level
+        self.0.borrow().level
     }
 
     /// Whether a message at `level` would be written (skip formatting otherwise).
     pub fn enabled(&self, level: LogLevel) -> bool {
-        level >= self.level
+        level >= self.0.borrow().level
     }
 
-    pub fn log(&mut self, level: LogLevel, message: &str) {
-        if !self.enabled(level) {
+    pub fn log(&self, level: LogLevel, message: &str) {
+        let mut inner = self.0.borrow_mut();
+        if level < inner.level {
             return;
         }
         let line = format!("{} {} {message}\n", timestamp(), level.label());
-        if let Some(file) = self.file.as_mut() {
+        if let Some(file) = inner.file.as_mut() {
             file.write(line.as_bytes());
         }
-        if self.syslog {
+        if inner.syslog {
             for part in line.trim_end_matches('\n').split('\n') {
                 sys::syslog_line(part);
             }
         }
-        if self.stdout {
+        if inner.stdout {
             let _ = std::io::stdout().lock().write_all(line.as_bytes());
         }
     }
 
     /// SIGUSR2: reopen the file (after logrotate moved it).
-    pub fn reopen(&mut self) {
-        if let Some(file) = self.file.as_mut() {
+    pub fn reopen(&self) {
+        if let Some(file) = self.0.borrow_mut().file.as_mut() {
             file.reopen();
         }
     }
 
-    pub fn critical(&mut self, m: &str) {
+    /// The log file's path, unless logging to syslog.
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.0
+            .borrow()
+            .file
+            .as_ref()
+            .map(|f| f.path().to_path_buf())
+    }
+
+    /// `clearLog`: delete the file and start a new one.
+    pub fn clear(&self) -> std::io::Result<()> {
+        match self.0.borrow_mut().file.as_mut() {
+            Some(file) => file.clear(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn critical(&self, m: &str) {
         self.log(LogLevel::Critical, m)
     }
-    pub fn warn(&mut self, m: &str) {
+    pub fn warn(&self, m: &str) {
         self.log(LogLevel::Warn, m)
     }
-    pub fn info(&mut self, m: &str) {
+    pub fn info(&self, m: &str) {
         self.log(LogLevel::Info, m)
     }
-    pub fn debug(&mut self, m: &str) {
+    pub fn debug(&self, m: &str) {
         self.log(LogLevel::Debug, m)
     }
 }

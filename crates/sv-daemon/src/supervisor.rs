@@ -232,20 +232,42 @@ impl Supervisor {
                         &s.identifier,
                     )
                 };
+                let is_listener = matches!(group.kind, GroupKind::EventListener { .. });
+                let strip_ansi = s.strip_ansi;
                 let mut logs = ChildLogs::default();
-                for (path, stream, slot) in [
-                    (&stdout_path, &pc.stdout, &mut logs.stdout),
-                    (&stderr_path, &pc.stderr, &mut logs.stderr),
+                for (channel, path, stream, slot) in [
+                    ("stdout", &stdout_path, &pc.stdout, &mut logs.stdout),
+                    ("stderr", &stderr_path, &pc.stderr, &mut logs.stderr),
                 ] {
-                    if let Some(path) = path {
-                        match capture::open_sink(path, stream) {
-                            Ok(sink) => *slot = Some(sink),
-                            Err(e) => self.log.log(
-                                LogLevel::Warn,
-                                &format!("could not open log file {path} for {}: {e}", pc.name),
-                            ),
-                        }
+                    if channel == "stderr" && pc.redirect_stderr {
+                        continue;
                     }
+                    let file =
+                        path.as_ref()
+                            .and_then(|path| match capture::open_file(path, stream) {
+                                Ok(file) => Some(file),
+                                Err(e) => {
+                                    self.log.log(
+                                        LogLevel::Warn,
+                                        &format!(
+                                            "could not open log file {path} for {}: {e}",
+                                            pc.name
+                                        ),
+                                    );
+                                    None
+                                }
+                            });
+                    *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(
+                        capture::StreamLog::new(
+                            &pc.name,
+                            channel,
+                            file,
+                            stream,
+                            strip_ansi,
+                            is_listener && channel == "stdout",
+                            self.log.clone(),
+                        ),
+                    )));
                 }
                 self.procs.insert(
                     key,

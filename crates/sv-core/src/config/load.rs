@@ -6,7 +6,8 @@
 //! The order of work follows Supervisor's because it is observable:
 //! `[supervisord] environment=` adds `ENV_*` names that later sections can
 //! expand; options read before a program's per-process loop cannot see
-//! `%(process_num)s`; log file names are expanded twice.
+//! `%(process_num)s`. One deliberate difference: log file names are expanded
+//! once (Supervisor expands them twice, so `%%` cannot be used in them).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1240,27 +1241,21 @@ impl Loader<'_> {
     fn stream(&mut self, s: &str, channel: &str, scope: &Scope) -> Option<StreamConfig> {
         let host = self.host;
         let lf_key = format!("{channel}_logfile");
-        // Supervisor expands log file names twice: once when reading, once more
-        // explicitly, so `%%` cannot survive. Kept for compatibility.
+        // Expanded once, like every other option. Supervisor expands log file
+        // names twice, which makes `%%` unusable in them; that is a bug we fix.
         let logfile = match self.get(s, &lf_key, None, scope) {
             Err(()) => None,
             Ok(None) => Some(LogFile::Auto),
-            Ok(Some((value, loc))) => match Self::expand(&value, scope, &lf_key) {
-                Err(message) => {
-                    self.error(&loc, s, Some(&lf_key), message);
-                    None
-                }
-                Ok(value) => match value.to_lowercase().as_str() {
-                    "none" | "off" => Some(LogFile::None),
-                    "auto" => Some(LogFile::Auto),
-                    "syslog" => Some(LogFile::Path("syslog".to_string())),
-                    _ => match dt::existing_dirpath(host, &value) {
-                        Ok(path) => Some(LogFile::Path(path)),
-                        Err(message) => {
-                            self.error(&loc, s, Some(&lf_key), message);
-                            None
-                        }
-                    },
+            Ok(Some((value, loc))) => match value.to_lowercase().as_str() {
+                "none" | "off" => Some(LogFile::None),
+                "auto" => Some(LogFile::Auto),
+                "syslog" => Some(LogFile::Path("syslog".to_string())),
+                _ => match dt::existing_dirpath(host, &value) {
+                    Ok(path) => Some(LogFile::Path(path)),
+                    Err(message) => {
+                        self.error(&loc, s, Some(&lf_key), message);
+                        None
+                    }
                 },
             },
         };

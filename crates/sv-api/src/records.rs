@@ -1,0 +1,817 @@
+//! The structs Supervisor's methods return (spec §4.5), built from plain
+//! fields into `Value::Struct`s with exactly upstream's keys, key order and
+//! value types, plus the human `description` of a process.
+//!
+//! Nothing here reads a clock or a time zone: callers pass `now` and a
+//! local-time formatter, so the daemon owns time and tests stay pure.
+
+use sv_xmlrpc::Value;
+
+use crate::faults::RpcError;
+use crate::states::{ProcessState, SupervisorState};
+
+/// Clamp an integer into XML-RPC's signed 32-bit `<int>` range, as upstream
+/// does for timestamps (hence its year-2038 limit) — the wire has no wider
+/// integer type that Supervisor's clients accept.
+pub fn capped_int(value: i64) -> i32 {
+    // Lossless after the clamp.
+    value.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+fn member(key: &str, value: Value) -> (String, Value) {
+    (key.to_owned(), value)
+}
+
+fn int(value: i64) -> Value {
+    Value::Int(capped_int(value))
+}
+
+/// One process's status (`getProcessInfo`, elements of `getAllProcessInfo`).
+///
+/// Fields hold raw values; [`to_value`](Self::to_value) applies the wire
+/// rules (32-bit clamping, the `logfile` alias).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessInfo {
+    pub name: String,
+    pub group: String,
+    /// Epoch seconds of the last start, 0 if never started.
+    pub start: i64,
+    /// Epoch seconds of the last stop/exit, 0 if never stopped.
+    pub stop: i64,
+    /// Current epoch seconds.
+    pub now: i64,
+    pub state: i32,
+    pub statename: String,
+    /// Last spawn error, `""` when none.
+    pub spawnerr: String,
+    /// Last exit status; -1 when killed by a signal; 0 when none.
+    pub exitstatus: i32,
+    /// Resolved path, `""` when there is no log.
+    pub stdout_logfile: String,
+    pub stderr_logfile: String,
+    /// 0 when not running.
+    pub pid: u32,
+    pub description: String,
+}
+
+impl ProcessInfo {
+    /// Fill `description` from the other fields (see [`describe`]).
+    pub fn with_description(mut self, local_time: &dyn Fn(i64) -> String) -> Self {
+        self.description = describe(
+            self.state,
+            self.pid,
+            self.now,
+            self.start,
+            self.stop,
+            &self.spawnerr,
+            &self.name,
+            local_time,
+        );
+        self
+    }
+
+    /// The 14-key struct, in the order upstream's dict literal produces it.
+    pub fn to_value(&self) -> Value {
+        Value::Struct(vec![
+            member("name", self.name.as_str().into()),
+            member("group", self.group.as_str().into()),
+            member("start", int(self.start)),
+            member("stop", int(self.stop)),
+            member("now", int(self.now)),
+            member("state", Value::Int(self.state)),
+            member("statename", self.statename.as_str().into()),
+            member("spawnerr", self.spawnerr.as_str().into()),
+            member("exitstatus", Value::Int(self.exitstatus)),
+            // Kept for clients older than the stdout/stderr split.
+            member("logfile", self.stdout_logfile.as_str().into()),
+            member("stdout_logfile", self.stdout_logfile.as_str().into()),
+            member("stderr_logfile", self.stderr_logfile.as_str().into()),
+            member("pid", int(i64::from(self.pid))),
+            member("description", self.description.as_str().into()),
+        ])
+    }
+}
+
+/// Format a whole number of seconds as Python's `str(timedelta)` does:
+/// `H:MM:SS`, preceded by `N day, ` / `N days, ` when at least a day.
+/// Negative inputs follow Python too (`-1 day, 23:59:59`), though
+/// [`describe`] never passes one.
+pub fn format_timedelta(seconds: i64) -> String {
+    // Python normalises to days (floored) plus a non-negative remainder.
+    let days = seconds.div_euclid(86_400);
+    let rem = seconds.rem_euclid(86_400);
+    let clock = format!("{}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+    if days == 0 {
+        clock
+    } else {
+        let plural = if days.unsigned_abs() == 1 { "" } else { "s" };
+        format!("{days} day{plural}, {clock}")
+    }
+}
+
+/// The `description` field of a process info struct (spec §4.5).
+///
+/// * RUNNING: `pid <pid>, uptime <timedelta>` (uptime clamped at zero so a
+///   clock set back does not show a negative duration);
+/// * BACKOFF, FATAL: the spawn error, or a hint to tail the log;
+/// * STOPPED, EXITED: `local_time(stop)` when the process was ever started
+///   (the caller formats `%b %d %I:%M %p` in the daemon's time zone), else
+///   `Not started`;
+/// * anything else: empty.
+///
+/// Timestamps are clamped with [`capped_int`] first, because upstream
+/// describes the already-clamped values it sends.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "mirrors the process info fields the description reads"
+)]
+pub fn describe(
+    state_code: i32,
+    pid: u32,
+    now: i64,
+    start: i64,
+    stop: i64,
+    spawnerr: &str,
+    name: &str,
+    local_time: &dyn Fn(i64) -> String,
+) -> String {
+    let start = i64::from(capped_int(start));
+    match ProcessState::from_code(state_code) {
+        Some(ProcessState::Running) => {
+            let now = i64::from(capped_int(now));
+            let uptime = (now - start).max(0);
+            format!("pid {pid}, uptime {}", format_timedelta(uptime))
+        }
+        Some(ProcessState::Backoff | ProcessState::Fatal) => {
+            if spawnerr.is_empty() {
+                format!("unknown error (try \"tail {name}\")")
+            } else {
+                spawnerr.to_owned()
+            }
+        }
+        Some(ProcessState::Stopped | ProcessState::Exited) => {
+            if start != 0 {
+                local_time(i64::from(capped_int(stop)))
+            } else {
+                "Not started".to_owned()
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The daemon's state as `getState` returns it: `{statecode, statename}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateInfo {
+    pub statecode: i32,
+    pub statename: String,
+}
+
+impl From<SupervisorState> for StateInfo {
+    fn from(state: SupervisorState) -> Self {
+        StateInfo {
+            statecode: state.code(),
+            statename: state.name().to_owned(),
+        }
+    }
+}
+
+impl StateInfo {
+    pub fn to_value(&self) -> Value {
+        Value::Struct(vec![
+            member("statecode", Value::Int(self.statecode)),
+            member("statename", self.statename.as_str().into()),
+        ])
+    }
+}
+
+/// One process's outcome inside a group/all operation's result array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessResult {
+    pub name: String,
+    pub group: String,
+    /// 80 (SUCCESS) or the fault code.
+    pub status: i32,
+    /// `OK` or the fault string.
+    pub description: String,
+}
+
+impl ProcessResult {
+    /// A success entry: status 80, description `OK`.
+    pub fn ok(name: impl Into<String>, group: impl Into<String>) -> Self {
+        ProcessResult {
+            name: name.into(),
+            group: group.into(),
+            status: crate::faults::FaultCode::Success.code(),
+            description: "OK".to_owned(),
+        }
+    }
+
+    /// A failure entry carrying the fault's code and full fault string.
+    pub fn from_error(name: impl Into<String>, group: impl Into<String>, err: &RpcError) -> Self {
+        ProcessResult {
+            name: name.into(),
+            group: group.into(),
+            status: err.code.code(),
+            description: err.text(),
+        }
+    }
+
+    /// `Ok` → success entry, `Err` → failure entry.
+    pub fn from_outcome(
+        name: impl Into<String>,
+        group: impl Into<String>,
+        outcome: &Result<(), RpcError>,
+    ) -> Self {
+        match outcome {
+            Ok(()) => Self::ok(name, group),
+            Err(err) => Self::from_error(name, group, err),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::Struct(vec![
+            member("name", self.name.as_str().into()),
+            member("group", self.group.as_str().into()),
+            member("status", Value::Int(self.status)),
+            member("description", self.description.as_str().into()),
+        ])
+    }
+}
+
+/// A program's `autorestart` setting as `getAllConfigInfo` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoRestart {
+    /// `autorestart=false` → boolean false.
+    Never,
+    /// `autorestart=unexpected` (the default) → string `"unexpected"`.
+    #[default]
+    Unexpected,
+    /// `autorestart=true` → boolean true. Upstream HEAD fails to marshal
+    /// this case (HTTP 500); sending true is the fix the spec asks for.
+    Always,
+}
+
+impl AutoRestart {
+    pub fn to_value(self) -> Value {
+        match self {
+            AutoRestart::Never => Value::Bool(false),
+            AutoRestart::Unexpected => Value::String("unexpected".to_owned()),
+            AutoRestart::Always => Value::Bool(true),
+        }
+    }
+}
+
+/// A configured child log file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LogFile {
+    /// A concrete path (AUTO already resolved to the temp file).
+    Path(String),
+    /// `AUTO` not yet resolved (a config re-read but not instantiated).
+    #[default]
+    Auto,
+    /// `NONE`: no log.
+    None,
+}
+
+impl LogFile {
+    pub fn to_value(&self) -> Value {
+        match self {
+            LogFile::Path(path) => Value::String(path.clone()),
+            LogFile::Auto => Value::String("auto".to_owned()),
+            LogFile::None => Value::String("none".to_owned()),
+        }
+    }
+}
+
+/// One process's configuration as `getAllConfigInfo` reports it. The daemon
+/// fills the fields from its parsed config; [`to_value`](Self::to_value)
+/// applies the wire mapping (`"none"` for unset options, 32-bit clamping).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfigInfo {
+    pub name: String,
+    pub group: String,
+    /// Whether the group is currently active (added), not just configured.
+    pub inuse: bool,
+    pub autostart: bool,
+    pub autorestart: AutoRestart,
+    pub directory: Option<String>,
+    pub uid: Option<u32>,
+    pub serverurl: Option<String>,
+    pub command: String,
+    pub exitcodes: Vec<i64>,
+    pub group_prio: i64,
+    pub process_prio: i64,
+    pub killasgroup: bool,
+    pub redirect_stderr: bool,
+    pub startretries: i64,
+    pub startsecs: i64,
+    pub stopwaitsecs: i64,
+    /// Signal number.
+    pub stopsignal: i32,
+    pub stdout_logfile: LogFile,
+    pub stdout_logfile_backups: i64,
+    pub stdout_logfile_maxbytes: i64,
+    pub stdout_capture_maxbytes: i64,
+    pub stdout_events_enabled: bool,
+    pub stdout_syslog: bool,
+    pub stderr_logfile: LogFile,
+    pub stderr_logfile_backups: i64,
+    pub stderr_logfile_maxbytes: i64,
+    pub stderr_capture_maxbytes: i64,
+    pub stderr_events_enabled: bool,
+    pub stderr_syslog: bool,
+}
+
+fn string_or_none(value: Option<&str>) -> Value {
+    Value::String(value.unwrap_or("none").to_owned())
+}
+
+impl ConfigInfo {
+    /// The struct in upstream's key order (4.3.0's dict literal, with HEAD's
+    /// `autorestart` placed after `autostart`). Sizes beyond 2 GiB are
+    /// clamped: upstream would fail to marshal them (HTTP 500).
+    pub fn to_value(&self) -> Value {
+        Value::Struct(vec![
+            member("autostart", Value::Bool(self.autostart)),
+            member("autorestart", self.autorestart.to_value()),
+            member("directory", string_or_none(self.directory.as_deref())),
+            member(
+                "uid",
+                self.uid
+                    .map_or_else(|| string_or_none(None), |uid| int(i64::from(uid))),
+            ),
+            member("command", self.command.as_str().into()),
+            member(
+                "exitcodes",
+                Value::Array(self.exitcodes.iter().map(|&c| int(c)).collect()),
+            ),
+            member("group", self.group.as_str().into()),
+            member("group_prio", int(self.group_prio)),
+            member("inuse", Value::Bool(self.inuse)),
+            member("killasgroup", Value::Bool(self.killasgroup)),
+            member("name", self.name.as_str().into()),
+            member("process_prio", int(self.process_prio)),
+            member("redirect_stderr", Value::Bool(self.redirect_stderr)),
+            member("startretries", int(self.startretries)),
+            member("startsecs", int(self.startsecs)),
+            member("stdout_capture_maxbytes", int(self.stdout_capture_maxbytes)),
+            member(
+                "stdout_events_enabled",
+                Value::Bool(self.stdout_events_enabled),
+            ),
+            member("stdout_logfile", self.stdout_logfile.to_value()),
+            member("stdout_logfile_backups", int(self.stdout_logfile_backups)),
+            member("stdout_logfile_maxbytes", int(self.stdout_logfile_maxbytes)),
+            member("stdout_syslog", Value::Bool(self.stdout_syslog)),
+            member("stopsignal", Value::Int(self.stopsignal)),
+            member("stopwaitsecs", int(self.stopwaitsecs)),
+            member("stderr_capture_maxbytes", int(self.stderr_capture_maxbytes)),
+            member(
+                "stderr_events_enabled",
+                Value::Bool(self.stderr_events_enabled),
+            ),
+            member("stderr_logfile", self.stderr_logfile.to_value()),
+            member("stderr_logfile_backups", int(self.stderr_logfile_backups)),
+            member("stderr_logfile_maxbytes", int(self.stderr_logfile_maxbytes)),
+            member("stderr_syslog", Value::Bool(self.stderr_syslog)),
+            member("serverurl", string_or_none(self.serverurl.as_deref())),
+        ])
+    }
+}
+
+/// The whole `getAllConfigInfo` result: entries sorted by process name.
+/// The sort is stable, so equal names keep the caller's (config) order, as
+/// Python's `list.sort` does.
+pub fn config_info_array(mut infos: Vec<ConfigInfo>) -> Value {
+    infos.sort_by(|a, b| a.name.cmp(&b.name));
+    Value::Array(infos.iter().map(ConfigInfo::to_value).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultCode;
+    use crate::test_support::run_python;
+
+    fn keys(value: &Value) -> Vec<&str> {
+        match value {
+            Value::Struct(members) => members.iter().map(|(k, _)| k.as_str()).collect(),
+            other => panic!("not a struct: {other:?}"),
+        }
+    }
+
+    fn field<'a>(value: &'a Value, key: &str) -> &'a Value {
+        match value {
+            Value::Struct(members) => members
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("no key {key}")),
+            other => panic!("not a struct: {other:?}"),
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.to_owned())
+    }
+
+    fn no_clock(_: i64) -> String {
+        panic!("local time must not be consulted")
+    }
+
+    #[test]
+    fn capped_int_clamps() {
+        assert_eq!(capped_int(0), 0);
+        assert_eq!(capped_int(-5), -5);
+        assert_eq!(capped_int(i64::from(i32::MAX)), i32::MAX);
+        assert_eq!(capped_int(i64::from(i32::MAX) + 1), i32::MAX);
+        assert_eq!(capped_int(4_102_444_800), i32::MAX); // year 2100
+        assert_eq!(capped_int(i64::from(i32::MIN) - 1), i32::MIN);
+        assert_eq!(capped_int(i64::MIN), i32::MIN);
+        assert_eq!(capped_int(i64::MAX), i32::MAX);
+    }
+
+    #[test]
+    fn timedelta_examples() {
+        for (n, text) in [
+            (0, "0:00:00"),
+            (6, "0:00:06"),
+            (59, "0:00:59"),
+            (60, "0:01:00"),
+            (3599, "0:59:59"),
+            (3600, "1:00:00"),
+            (43_384, "12:03:04"),
+            (86_399, "23:59:59"),
+            (86_400, "1 day, 0:00:00"),
+            (93_784, "1 day, 2:03:04"),
+            (172_800, "2 days, 0:00:00"),
+            (259_201, "3 days, 0:00:01"),
+            (-1, "-1 day, 23:59:59"),
+            (-86_400, "-1 day, 0:00:00"),
+            (-86_401, "-2 days, 23:59:59"),
+        ] {
+            assert_eq!(format_timedelta(n), text, "{n}");
+        }
+    }
+
+    /// Compare against Python itself; the formatting rules (plural, floor
+    /// division for negatives, unpadded hours) are easy to get subtly wrong.
+    #[test]
+    fn timedelta_matches_python() {
+        let mut samples: Vec<i64> = vec![0, 1, 9, 10, 59, 60, 61, 599, 600, 3599, 3600, 3601];
+        samples.extend([35_999, 36_000, 86_399, 86_400, 86_401, 172_799, 172_800]);
+        samples.extend([i64::from(i32::MAX), i64::from(i32::MAX) * 2 + 1]);
+        samples.extend([-1, -59, -3600, -86_399, -86_400, -86_401, -172_801]);
+        samples.extend([-i64::from(i32::MAX), i64::from(i32::MIN)]);
+        // A deterministic spread over several magnitudes.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..300 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let magnitude =
+                [100u64, 10_000, 1_000_000, 100_000_000, 10_000_000_000][(x % 5) as usize];
+            let n = (x >> 8) % magnitude;
+            let n = i64::try_from(n).expect("below 1e10");
+            samples.push(if x & 1 == 0 { n } else { -n });
+        }
+
+        let script = "import sys, datetime\n\
+                      for line in sys.stdin:\n    \
+                      print(str(datetime.timedelta(seconds=int(line))))\n";
+        let input: String = samples.iter().map(|n| format!("{n}\n")).collect();
+        let output = run_python(script, &input);
+        let expected: Vec<&str> = output.lines().collect();
+        assert_eq!(expected.len(), samples.len());
+        for (n, want) in samples.iter().zip(expected) {
+            assert_eq!(format_timedelta(*n), want, "seconds={n}");
+        }
+    }
+
+    #[test]
+    fn describe_running() {
+        let d = |now, start| describe(20, 4242, now, start, 0, "", "x", &no_clock);
+        assert_eq!(d(1006, 1000), "pid 4242, uptime 0:00:06");
+        assert_eq!(d(1000 + 93_784, 1000), "pid 4242, uptime 1 day, 2:03:04");
+        assert_eq!(d(1000 + 259_201, 1000), "pid 4242, uptime 3 days, 0:00:01");
+        // Never started (start 0): uptime counts from the epoch.
+        assert_eq!(
+            d(i64::from(i32::MAX), 0),
+            "pid 4242, uptime 24855 days, 3:14:07"
+        );
+        // Clock set back: never negative.
+        assert_eq!(d(900, 1000), "pid 4242, uptime 0:00:00");
+        // Both ends are clamped before subtracting, like upstream.
+        assert_eq!(
+            d(i64::from(i32::MAX) + 500, i64::from(i32::MAX) - 6),
+            "pid 4242, uptime 0:00:06"
+        );
+    }
+
+    #[test]
+    fn describe_backoff_and_fatal() {
+        for state in [30, 200] {
+            assert_eq!(
+                describe(
+                    state,
+                    0,
+                    5,
+                    1,
+                    2,
+                    "Exited too quickly (process log may have details)",
+                    "web",
+                    &no_clock
+                ),
+                "Exited too quickly (process log may have details)"
+            );
+            assert_eq!(
+                describe(state, 0, 5, 1, 2, "", "grp:web", &no_clock),
+                "unknown error (try \"tail grp:web\")"
+            );
+        }
+    }
+
+    #[test]
+    fn describe_stopped_and_exited() {
+        let clock = |t: i64| format!("local({t})");
+        for state in [0, 100] {
+            assert_eq!(describe(state, 0, 50, 10, 20, "", "x", &clock), "local(20)");
+            assert_eq!(
+                describe(state, 0, 50, 0, 20, "", "x", &clock),
+                "Not started"
+            );
+            // Started but stopped out of BACKOFF before any exit: epoch.
+            assert_eq!(describe(state, 0, 50, 10, 0, "", "x", &clock), "local(0)");
+            // The stop time handed to the formatter is clamped too.
+            assert_eq!(
+                describe(state, 0, 50, 10, i64::MAX, "", "x", &clock),
+                format!("local({})", i32::MAX)
+            );
+        }
+    }
+
+    #[test]
+    fn describe_other_states() {
+        for state in [10, 40, 1000, 7, -3] {
+            assert_eq!(describe(state, 1, 50, 10, 20, "err", "x", &no_clock), "");
+        }
+    }
+
+    #[test]
+    fn process_info_struct() {
+        let info = ProcessInfo {
+            name: "web".into(),
+            group: "site".into(),
+            start: 1_700_000_000,
+            stop: 0,
+            now: 1_700_000_006,
+            state: ProcessState::Running.code(),
+            statename: "RUNNING".into(),
+            spawnerr: String::new(),
+            exitstatus: 0,
+            stdout_logfile: "/tmp/web.out".into(),
+            stderr_logfile: String::new(),
+            pid: 4242,
+            description: String::new(),
+        }
+        .with_description(&no_clock);
+        assert_eq!(info.description, "pid 4242, uptime 0:00:06");
+        let value = info.to_value();
+        assert_eq!(
+            keys(&value),
+            [
+                "name",
+                "group",
+                "start",
+                "stop",
+                "now",
+                "state",
+                "statename",
+                "spawnerr",
+                "exitstatus",
+                "logfile",
+                "stdout_logfile",
+                "stderr_logfile",
+                "pid",
+                "description"
+            ]
+        );
+        assert_eq!(field(&value, "name"), &s("web"));
+        assert_eq!(field(&value, "group"), &s("site"));
+        assert_eq!(field(&value, "start"), &Value::Int(1_700_000_000));
+        assert_eq!(field(&value, "stop"), &Value::Int(0));
+        assert_eq!(field(&value, "now"), &Value::Int(1_700_000_006));
+        assert_eq!(field(&value, "state"), &Value::Int(20));
+        assert_eq!(field(&value, "statename"), &s("RUNNING"));
+        assert_eq!(field(&value, "spawnerr"), &s(""));
+        assert_eq!(field(&value, "exitstatus"), &Value::Int(0));
+        assert_eq!(field(&value, "logfile"), &s("/tmp/web.out"));
+        assert_eq!(field(&value, "stdout_logfile"), &s("/tmp/web.out"));
+        assert_eq!(field(&value, "stderr_logfile"), &s(""));
+        assert_eq!(field(&value, "pid"), &Value::Int(4242));
+        assert_eq!(field(&value, "description"), &s("pid 4242, uptime 0:00:06"));
+    }
+
+    #[test]
+    fn process_info_clamps() {
+        let info = ProcessInfo {
+            start: i64::from(i32::MAX) + 10,
+            stop: i64::MIN,
+            now: i64::MAX,
+            pid: u32::MAX,
+            ..ProcessInfo::default()
+        };
+        let value = info.to_value();
+        assert_eq!(field(&value, "start"), &Value::Int(i32::MAX));
+        assert_eq!(field(&value, "stop"), &Value::Int(i32::MIN));
+        assert_eq!(field(&value, "now"), &Value::Int(i32::MAX));
+        assert_eq!(field(&value, "pid"), &Value::Int(i32::MAX));
+    }
+
+    #[test]
+    fn state_info_struct() {
+        let value = StateInfo::from(SupervisorState::Running).to_value();
+        assert_eq!(
+            value,
+            Value::Struct(vec![
+                ("statecode".into(), Value::Int(1)),
+                ("statename".into(), s("RUNNING")),
+            ])
+        );
+    }
+
+    #[test]
+    fn process_result_structs() {
+        let ok = ProcessResult::ok("web", "site").to_value();
+        assert_eq!(
+            ok,
+            Value::Struct(vec![
+                ("name".into(), s("web")),
+                ("group".into(), s("site")),
+                ("status".into(), Value::Int(80)),
+                ("description".into(), s("OK")),
+            ])
+        );
+        let err = RpcError::with_detail(FaultCode::NotRunning, "site:web");
+        let failed = ProcessResult::from_error("web", "site", &err);
+        assert_eq!(failed.status, 70);
+        assert_eq!(failed.description, "NOT_RUNNING: site:web");
+        let bare = ProcessResult::from_outcome("a", "b", &Err(RpcError::new(FaultCode::BadSignal)));
+        assert_eq!((bare.status, bare.description.as_str()), (11, "BAD_SIGNAL"));
+        assert_eq!(
+            ProcessResult::from_outcome("a", "b", &Ok(())),
+            ProcessResult::ok("a", "b")
+        );
+    }
+
+    fn sample_config() -> ConfigInfo {
+        ConfigInfo {
+            name: "slow".into(),
+            group: "slow".into(),
+            inuse: true,
+            autostart: false,
+            autorestart: AutoRestart::Unexpected,
+            directory: None,
+            uid: None,
+            serverurl: None,
+            command: "/bin/sleep 1000".into(),
+            exitcodes: vec![0],
+            group_prio: 999,
+            process_prio: 999,
+            killasgroup: false,
+            redirect_stderr: false,
+            startretries: 3,
+            startsecs: 3,
+            stopwaitsecs: 10,
+            stopsignal: 15,
+            stdout_logfile: LogFile::Path("/tmp/slow-stdout.log".into()),
+            stdout_logfile_backups: 10,
+            stdout_logfile_maxbytes: 52_428_800,
+            stdout_capture_maxbytes: 0,
+            stdout_events_enabled: false,
+            stdout_syslog: false,
+            stderr_logfile: LogFile::Auto,
+            stderr_logfile_backups: 10,
+            stderr_logfile_maxbytes: 52_428_800,
+            stderr_capture_maxbytes: 0,
+            stderr_events_enabled: false,
+            stderr_syslog: false,
+        }
+    }
+
+    #[test]
+    fn config_info_struct() {
+        let value = sample_config().to_value();
+        // Observed from the 4.3.0 reference (plus HEAD's autorestart).
+        assert_eq!(
+            keys(&value),
+            [
+                "autostart",
+                "autorestart",
+                "directory",
+                "uid",
+                "command",
+                "exitcodes",
+                "group",
+                "group_prio",
+                "inuse",
+                "killasgroup",
+                "name",
+                "process_prio",
+                "redirect_stderr",
+                "startretries",
+                "startsecs",
+                "stdout_capture_maxbytes",
+                "stdout_events_enabled",
+                "stdout_logfile",
+                "stdout_logfile_backups",
+                "stdout_logfile_maxbytes",
+                "stdout_syslog",
+                "stopsignal",
+                "stopwaitsecs",
+                "stderr_capture_maxbytes",
+                "stderr_events_enabled",
+                "stderr_logfile",
+                "stderr_logfile_backups",
+                "stderr_logfile_maxbytes",
+                "stderr_syslog",
+                "serverurl",
+            ]
+        );
+        assert_eq!(field(&value, "autostart"), &Value::Bool(false));
+        assert_eq!(field(&value, "autorestart"), &s("unexpected"));
+        assert_eq!(field(&value, "directory"), &s("none"));
+        assert_eq!(field(&value, "uid"), &s("none"));
+        assert_eq!(field(&value, "serverurl"), &s("none"));
+        assert_eq!(field(&value, "command"), &s("/bin/sleep 1000"));
+        assert_eq!(
+            field(&value, "exitcodes"),
+            &Value::Array(vec![Value::Int(0)])
+        );
+        assert_eq!(field(&value, "group_prio"), &Value::Int(999));
+        assert_eq!(field(&value, "inuse"), &Value::Bool(true));
+        assert_eq!(field(&value, "stopsignal"), &Value::Int(15));
+        assert_eq!(field(&value, "stdout_logfile"), &s("/tmp/slow-stdout.log"));
+        assert_eq!(field(&value, "stderr_logfile"), &s("auto"));
+        assert_eq!(
+            field(&value, "stdout_logfile_maxbytes"),
+            &Value::Int(52_428_800)
+        );
+    }
+
+    #[test]
+    fn config_info_optional_values() {
+        let mut config = sample_config();
+        config.directory = Some("/srv".into());
+        config.uid = Some(1000);
+        config.serverurl = Some("unix:///tmp/s.sock".into());
+        config.stdout_logfile = LogFile::None;
+        config.stdout_logfile_maxbytes = 5 * 1024 * 1024 * 1024;
+        for (setting, wire) in [
+            (AutoRestart::Never, Value::Bool(false)),
+            (AutoRestart::Unexpected, s("unexpected")),
+            (AutoRestart::Always, Value::Bool(true)),
+        ] {
+            config.autorestart = setting;
+            let value = config.to_value();
+            assert_eq!(field(&value, "autorestart"), &wire);
+            assert_eq!(field(&value, "directory"), &s("/srv"));
+            assert_eq!(field(&value, "uid"), &Value::Int(1000));
+            assert_eq!(field(&value, "serverurl"), &s("unix:///tmp/s.sock"));
+            assert_eq!(field(&value, "stdout_logfile"), &s("none"));
+            assert_eq!(
+                field(&value, "stdout_logfile_maxbytes"),
+                &Value::Int(i32::MAX)
+            );
+        }
+        assert_eq!(AutoRestart::default(), AutoRestart::Unexpected);
+    }
+
+    #[test]
+    fn config_info_array_sorts_stably_by_name() {
+        let mk = |name: &str, group: &str| ConfigInfo {
+            name: name.into(),
+            group: group.into(),
+            ..sample_config()
+        };
+        let value = config_info_array(vec![
+            mk("b", "g1"),
+            mk("a", "g2"),
+            mk("b", "g0"),
+            mk("B", "g3"),
+        ]);
+        let Value::Array(items) = value else {
+            panic!("not an array")
+        };
+        let got: Vec<(&Value, &Value)> = items
+            .iter()
+            .map(|v| (field(v, "name"), field(v, "group")))
+            .collect();
+        let want = [("B", "g3"), ("a", "g2"), ("b", "g1"), ("b", "g0")];
+        assert_eq!(got.len(), want.len());
+        for ((name, group), (wn, wg)) in got.into_iter().zip(want) {
+            assert_eq!((name, group), (&s(wn), &s(wg)));
+        }
+    }
+}
