@@ -13,6 +13,7 @@
 //! main loop happens here at the exact deadline, and an exit is handled as
 //! soon as it is reaped.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::datatypes::signal_name;
@@ -204,7 +205,9 @@ pub enum Refused {
 /// One supervised process: its configuration and its life so far.
 #[derive(Debug, Clone)]
 pub struct Process {
-    pub config: ProcessConfig,
+    /// Shared with the daemon's record of the configuration (for reread's
+    /// comparison and `getAllConfigInfo`), never copied per process.
+    pub config: Arc<ProcessConfig>,
     /// The group it belongs to (its namespec is `group:name`).
     pub group: String,
     state: State,
@@ -228,9 +231,9 @@ pub struct Process {
 }
 
 impl Process {
-    pub fn new(group: &str, config: ProcessConfig) -> Self {
+    pub fn new(group: &str, config: impl Into<Arc<ProcessConfig>>) -> Self {
         Process {
-            config,
+            config: config.into(),
             group: group.to_string(),
             state: State::Stopped,
             pid: 0,

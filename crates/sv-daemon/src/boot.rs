@@ -58,11 +58,31 @@ pub fn run(
         }
     }
 
-    let mut log = MainLog::open(&config.supervisord).map_err(BootError)?;
+    let servers = crate::http::bind_all(&config.servers).map_err(BootError)?;
+
+    let mut log = match MainLog::open(&config.supervisord) {
+        Ok(log) => log,
+        Err(e) => {
+            crate::http::remove_sockets(&servers);
+            return Err(BootError(e));
+        }
+    };
     if running_as_root && config.supervisord.uid.is_none() {
         log.critical("Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.");
     }
     log_parse_messages(&mut log, &config, &infos);
+    let main_interface = !config.rpcinterfaces.is_empty();
+    for server in &servers {
+        if main_interface {
+            log.info("RPC interface 'supervisor' initialized");
+        }
+        if server.credentials.is_none() {
+            log.critical(&format!(
+                "Server '{}' running without any HTTP authentication checking",
+                server.section
+            ));
+        }
+    }
     if !config.supervisord.nocleanup {
         for warning in capture::clean_auto_logs(
             &config.supervisord.childlogdir,
@@ -114,6 +134,18 @@ pub fn run(
         .collect();
     let bus = Bus::new();
     let local = tokio::task::LocalSet::new();
+    // One request channel for the daemon's life: the HTTP servers keep
+    // serving across SIGHUP restarts.
+    let (requests_tx, mut requests_rx) = mpsc::channel(256);
+    let dispatcher = crate::rpc::Dispatcher::new(requests_tx, main_interface);
+    {
+        let _guard = runtime.enter();
+        for server in &servers {
+            if let Err(e) = crate::http::spawn(server, dispatcher.clone()) {
+                log.critical(&format!("cannot serve [{}]: {e}", server.section));
+            }
+        }
+    }
     let mut config = config;
     loop {
         let spawn_ctx = SpawnContext {
@@ -126,9 +158,8 @@ pub fn run(
         let reload = Box::new(move || {
             sv_core::config::load(&SystemHost, &file, &cli).map_err(|e| e.to_string())
         });
-        let (_requests_tx, requests_rx) = mpsc::channel(64);
         let supervisor = Supervisor::new(config, log, spawn_ctx, bus.clone(), reload);
-        let (outcome, returned_log) = local.block_on(&runtime, supervisor.run(requests_rx));
+        let (outcome, returned_log) = local.block_on(&runtime, supervisor.run(&mut requests_rx));
         log = returned_log;
         match outcome {
             Outcome::Shutdown => break,
@@ -150,6 +181,8 @@ pub fn run(
             }
         }
     }
+    drop(runtime);
+    crate::http::remove_sockets(&servers);
     if wrote_pidfile {
         let _ = std::fs::remove_file(&pidfile);
     }

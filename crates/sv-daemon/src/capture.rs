@@ -379,6 +379,44 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
     });
 }
 
+/// The writer of a child's stdin: `sendProcessStdin` queues bytes and this
+/// task writes them when the pipe has room, so a child that does not read
+/// its input never blocks the daemon. The queue closes when the child's
+/// stdin does (EPIPE).
+pub fn start_stdin_writer(fd: OwnedFd) -> tokio::sync::mpsc::UnboundedSender<Vec<u8>> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    if nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .is_err()
+    {
+        return tx;
+    }
+    // SAFETY: the AsyncFd owns this open pipe end from here on.
+    let Ok(async_fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE) }) else {
+        return tx;
+    };
+    tokio::task::spawn_local(async move {
+        while let Some(data) = rx.recv().await {
+            let mut rest = &data[..];
+            while !rest.is_empty() {
+                let Ok(mut guard) = async_fd.writable().await else {
+                    return;
+                };
+                match nix::unistd::write(async_fd.get_ref(), rest) {
+                    Ok(n) => rest = &rest[n..],
+                    Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
+                    Err(nix::errno::Errno::EINTR) => {}
+                    // EPIPE and friends: the child closed its stdin.
+                    Err(_) => return,
+                }
+            }
+        }
+    });
+    tx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,19 +12,23 @@
 //! [`Bus`], which listeners, the web page, metrics and the hub subscribe to.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
-use sv_core::config::{Config, GroupKind, LogLevel};
+use sv_core::config::{Config, FcgiSocket, GroupKind, LogLevel, ProcessConfig};
 use sv_core::process::{Effect, Input, Mono, Now, Process, Refused, State};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use crate::capture::{self, ChildLogs};
 use crate::mainlog::MainLog;
 use crate::spawn::{self, SpawnContext};
 use crate::sys;
+
+mod ops;
+pub use ops::{DaemonInfo, Op, Reply, Selected, Waiter};
 
 /// A stable handle on a process, valid for as long as its group exists.
 pub type ProcKey = u64;
@@ -71,6 +75,11 @@ pub enum BusEvent {
     SupervisorState(Mood),
     GroupAdded(String),
     GroupRemoved(String),
+    /// `sendRemoteCommEvent` (REMOTE_COMMUNICATION).
+    RemoteCommunication {
+        kind: String,
+        data: String,
+    },
 }
 
 /// The internal event bus: one sender, any number of subscribers; a slow
@@ -87,7 +96,7 @@ impl Bus {
         self.0.subscribe()
     }
 
-    fn publish(&self, event: BusEvent) {
+    pub(crate) fn publish(&self, event: BusEvent) {
         // No subscriber is not an error.
         let _ = self.0.send(event);
     }
@@ -100,11 +109,7 @@ impl Default for Bus {
 }
 
 /// A request from a transport (RPC, web) to the actor.
-#[derive(Debug)]
-pub enum Request {
-    /// Snapshot of every process: (namespec, state).
-    States(oneshot::Sender<Vec<(String, State, u32)>>),
-}
+pub type Request = Op;
 
 /// Why the actor returned.
 #[derive(Debug)]
@@ -115,25 +120,49 @@ pub enum Outcome {
     Restart(Box<Config>),
 }
 
-struct Group {
-    priority: i64,
-    members: Vec<ProcKey>,
-    /// An fcgi group's socket, handed to each process as stdin.
-    socket: Option<(sv_core::config::FcgiSocket, std::os::fd::OwnedFd)>,
+/// A group as configured: what `reloadConfig` compares and `addProcessGroup`
+/// instantiates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupDef {
+    pub name: String,
+    pub priority: i64,
+    pub kind: GroupKind,
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
-struct Managed {
-    process: Process,
-    /// Index of its group in `Supervisor::groups`.
-    group_index: usize,
-    stdin: Option<std::process::ChildStdin>,
-    logs: ChildLogs,
+impl GroupDef {
+    fn from_config(configs: Vec<sv_core::config::GroupConfig>) -> Vec<GroupDef> {
+        configs
+            .into_iter()
+            .map(|g| GroupDef {
+                name: g.name,
+                priority: g.priority,
+                kind: g.kind,
+                processes: g.processes.into_iter().map(Arc::new).collect(),
+            })
+            .collect()
+    }
+}
+
+/// An active group.
+pub(crate) struct Group {
+    pub def: GroupDef,
+    pub members: Vec<ProcKey>,
+    /// An fcgi group's socket, handed to each process as stdin.
+    pub socket: Option<(FcgiSocket, std::os::fd::OwnedFd)>,
+}
+
+pub(crate) struct Managed {
+    pub process: Process,
+    /// Queue of bytes for the child's stdin (`sendProcessStdin`).
+    pub stdin: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    pub logs: ChildLogs,
 }
 
 /// Stopping everything, one priority at a time.
 struct StopPlan {
-    /// Group priorities still to stop, highest first.
-    waves: Vec<Vec<usize>>,
+    /// Group names still to stop, by priority, highest last.
+    waves: Vec<Vec<String>>,
     /// The restart target, if this is a restart.
     restart: Option<Box<Config>>,
 }
@@ -141,9 +170,12 @@ struct StopPlan {
 /// The daemon's state and its loop.
 pub struct Supervisor {
     config: Config,
+    /// The groups as last read (at start or by `reloadConfig`).
+    configured: Vec<GroupDef>,
     log: MainLog,
     origin: Instant,
     mood: Mood,
+    /// Active groups in the order they were added (ties of priority keep it).
     groups: Vec<Group>,
     procs: HashMap<ProcKey, Managed>,
     pids: HashMap<u32, ProcKey>,
@@ -154,7 +186,9 @@ pub struct Supervisor {
     stopping: Option<StopPlan>,
     /// When the next "waiting for … to die" line may be written.
     next_wait_report: Option<Mono>,
-    /// Reloads the configuration for SIGHUP (the daemon's own loader).
+    /// RPC calls waiting for a process to reach a state.
+    waiters: Vec<Waiter>,
+    /// Reloads the configuration (SIGHUP, `reloadConfig`).
     reload: Box<dyn Fn() -> Result<Config, String>>,
 }
 
@@ -162,14 +196,16 @@ const WAIT_REPORT_EVERY: Duration = Duration::from_secs(3);
 
 impl Supervisor {
     pub fn new(
-        config: Config,
+        mut config: Config,
         log: MainLog,
         spawn_ctx: SpawnContext,
         bus: Bus,
         reload: Box<dyn Fn() -> Result<Config, String>>,
     ) -> Self {
+        let configured = GroupDef::from_config(std::mem::take(&mut config.groups));
         Supervisor {
             config,
+            configured,
             log,
             origin: Instant::now(),
             mood: Mood::Running,
@@ -182,6 +218,7 @@ impl Supervisor {
             bus,
             stopping: None,
             next_wait_report: None,
+            waiters: Vec::new(),
             reload,
         }
     }
@@ -202,117 +239,112 @@ impl Supervisor {
         }
     }
 
-    /// Build the groups of the configuration (AUTO logs are named here, as
-    /// Supervisor creates them at group creation).
-    fn add_groups(&mut self) {
-        // Each process keeps its own config; the copy in `self.config` is
-        // not needed again (a restart loads a fresh one).
-        let configs = std::mem::take(&mut self.config.groups);
-        for group in configs {
-            let mut members = Vec::new();
-            for pc in group.processes {
-                let key = self.next_key;
-                self.next_key += 1;
-                let s = &self.config.supervisord;
-                let stdout_path = capture::log_path(
-                    &pc.stdout,
-                    &pc.name,
-                    "stdout",
-                    &s.childlogdir,
-                    &s.identifier,
-                );
-                let stderr_path = if pc.redirect_stderr {
-                    None
-                } else {
-                    capture::log_path(
-                        &pc.stderr,
+    /// Instantiate a configured group (AUTO logs are named here, as
+    /// Supervisor creates them at group creation) and announce it.
+    pub(crate) fn add_group(&mut self, def: GroupDef) {
+        let mut members = Vec::new();
+        let is_listener = matches!(def.kind, GroupKind::EventListener { .. });
+        for pc in &def.processes {
+            let key = self.next_key;
+            self.next_key += 1;
+            let s = &self.config.supervisord;
+            let strip_ansi = s.strip_ansi;
+            let mut logs = ChildLogs::default();
+            for (channel, stream, slot) in [
+                ("stdout", &pc.stdout, &mut logs.stdout),
+                ("stderr", &pc.stderr, &mut logs.stderr),
+            ] {
+                if channel == "stderr" && pc.redirect_stderr {
+                    continue;
+                }
+                let path =
+                    capture::log_path(stream, &pc.name, channel, &s.childlogdir, &s.identifier);
+                let file = path
+                    .as_ref()
+                    .and_then(|path| match capture::open_file(path, stream) {
+                        Ok(file) => Some(file),
+                        Err(e) => {
+                            self.log.log(
+                                LogLevel::Warn,
+                                &format!("could not open log file {path} for {}: {e}", pc.name),
+                            );
+                            None
+                        }
+                    });
+                *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(
+                    capture::StreamLog::new(
                         &pc.name,
-                        "stderr",
-                        &s.childlogdir,
-                        &s.identifier,
-                    )
-                };
-                let is_listener = matches!(group.kind, GroupKind::EventListener { .. });
-                let strip_ansi = s.strip_ansi;
-                let mut logs = ChildLogs::default();
-                for (channel, path, stream, slot) in [
-                    ("stdout", &stdout_path, &pc.stdout, &mut logs.stdout),
-                    ("stderr", &stderr_path, &pc.stderr, &mut logs.stderr),
-                ] {
-                    if channel == "stderr" && pc.redirect_stderr {
-                        continue;
-                    }
-                    let file =
-                        path.as_ref()
-                            .and_then(|path| match capture::open_file(path, stream) {
-                                Ok(file) => Some(file),
-                                Err(e) => {
-                                    self.log.log(
-                                        LogLevel::Warn,
-                                        &format!(
-                                            "could not open log file {path} for {}: {e}",
-                                            pc.name
-                                        ),
-                                    );
-                                    None
-                                }
-                            });
-                    *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(
-                        capture::StreamLog::new(
-                            &pc.name,
-                            channel,
-                            file,
-                            stream,
-                            strip_ansi,
-                            is_listener && channel == "stdout",
-                            self.log.clone(),
-                        ),
-                    )));
-                }
-                self.procs.insert(
-                    key,
-                    Managed {
-                        process: Process::new(&group.name, pc),
-                        group_index: 0,
-                        stdin: None,
-                        logs,
-                    },
-                );
-                members.push(key);
+                        channel,
+                        file,
+                        stream,
+                        strip_ansi,
+                        is_listener && channel == "stdout",
+                        self.log.clone(),
+                    ),
+                )));
             }
-            let socket = match &group.kind {
-                GroupKind::FastCgi { socket } => match crate::fcgi::open(socket) {
-                    Ok(fd) => {
-                        self.log.info(&format!("Creating socket {}", socket.url()));
-                        Some((socket.clone(), fd))
-                    }
-                    Err(e) => {
-                        self.log.critical(&format!(
-                            "Could not create FastCGI socket {}: {e}",
-                            socket.url()
-                        ));
-                        None
-                    }
+            self.procs.insert(
+                key,
+                Managed {
+                    process: Process::new(&def.name, pc.clone()),
+                    stdin: None,
+                    logs,
                 },
-                _ => None,
-            };
-            for key in &members {
-                if let Some(m) = self.procs.get_mut(key) {
-                    m.group_index = self.groups.len();
+            );
+            members.push(key);
+        }
+        let socket = match &def.kind {
+            GroupKind::FastCgi { socket } => match crate::fcgi::open(socket) {
+                Ok(fd) => {
+                    self.log.info(&format!("Creating socket {}", socket.url()));
+                    Some((socket.clone(), fd))
                 }
-            }
-            self.groups.push(Group {
-                priority: group.priority,
-                members,
-                socket,
-            });
-            self.bus.publish(BusEvent::GroupAdded(group.name.clone()));
+                Err(e) => {
+                    self.log.critical(&format!(
+                        "Could not create FastCGI socket {}: {e}",
+                        socket.url()
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let name = def.name.clone();
+        self.groups.push(Group {
+            def,
+            members,
+            socket,
+        });
+        self.bus.publish(BusEvent::GroupAdded(name));
+    }
+
+    /// Take a group out (its processes must all be stopped).
+    pub(crate) fn remove_group(&mut self, name: &str) {
+        let Some(index) = self.groups.iter().position(|g| g.def.name == name) else {
+            return;
+        };
+        let group = self.groups.remove(index);
+        for key in &group.members {
+            self.procs.remove(key);
+        }
+        if let Some((socket, fd)) = group.socket {
+            self.log.info(&format!("Closing socket {}", socket.url()));
+            crate::fcgi::close(&socket, fd);
+        }
+        self.bus.publish(BusEvent::GroupRemoved(name.to_string()));
+    }
+
+    fn add_groups(&mut self) {
+        let mut defs = self.configured.clone();
+        defs.sort_by_key(|d| d.priority);
+        for def in defs {
+            self.add_group(def);
         }
     }
 
     /// Run until shutdown or restart.
-    pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) -> (Outcome, MainLog) {
-        let outcome = match self.run_inner(&mut requests).await {
+    pub async fn run(mut self, requests: &mut mpsc::Receiver<Request>) -> (Outcome, MainLog) {
+        let outcome = match self.run_inner(requests).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 self.log.critical(&format!("cannot watch signals: {e}"));
@@ -355,7 +387,7 @@ impl Supervisor {
                 _ = sigquit.recv() => self.request_shutdown("SIGQUIT"),
                 _ = sighup.recv() => self.request_restart(),
                 _ = sigusr2.recv() => self.reopen_logs(),
-                Some(request) = requests.recv() => self.handle(request),
+                Some(op) = requests.recv() => self.handle(op),
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     self.fire_due();
                 }
@@ -363,37 +395,38 @@ impl Supervisor {
         }
     }
 
-    fn handle(&mut self, request: Request) {
-        match request {
-            Request::States(reply) => {
-                let mut states = Vec::new();
-                for group in &self.groups {
-                    for key in &group.members {
-                        if let Some(m) = self.procs.get(key) {
-                            states.push((m.process.namespec(), m.process.state(), m.process.pid()));
-                        }
-                    }
-                }
-                let _ = reply.send(states);
-            }
-        }
-    }
-
     fn next_wake(&self) -> Option<Mono> {
-        let deadline = self.deadlines.first().map(|(t, _)| *t);
-        match (deadline, self.next_wait_report) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.deadlines.first().map(|(t, _)| *t),
+            self.next_wait_report,
+            self.waiters.iter().filter_map(Waiter::next_report).min(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
-    fn keys_in_order(&self) -> Vec<ProcKey> {
+    /// Every process: groups by ascending priority (stable), processes by
+    /// (priority, name) as configured.
+    pub(crate) fn keys_in_order(&self) -> Vec<ProcKey> {
         let mut order: Vec<&Group> = self.groups.iter().collect();
-        order.sort_by_key(|g| g.priority);
-        order
-            .iter()
-            .flat_map(|g| g.members.iter().copied())
-            .collect()
+        order.sort_by_key(|g| g.def.priority);
+        order.iter().flat_map(|g| self.sorted_members(g)).collect()
+    }
+
+    /// A group's processes by (priority, name).
+    pub(crate) fn sorted_members(&self, group: &Group) -> Vec<ProcKey> {
+        let mut members = group.members.clone();
+        members.sort_by(|a, b| {
+            let pa = &self.procs[a].process.config;
+            let pb = &self.procs[b].process.config;
+            (pa.priority, &pa.name).cmp(&(pb.priority, &pb.name))
+        });
+        members
+    }
+
+    pub(crate) fn group_of(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.def.name == name)
     }
 
     /// Start every autostart process, groups by ascending priority.
@@ -417,7 +450,13 @@ impl Supervisor {
         };
         match managed.process.step(input, now, autospawn) {
             Ok(effects) => {
+                let changed = effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::StateChanged { .. }));
                 self.apply(key, effects);
+                if changed {
+                    self.settle_waiters(key);
+                }
                 Ok(())
             }
             Err(refused) => {
@@ -487,7 +526,8 @@ impl Supervisor {
         };
         let socket = self
             .groups
-            .get(managed.group_index)
+            .iter()
+            .find(|g| g.def.name == managed.process.group)
             .and_then(|g| g.socket.as_ref())
             .map(|(_, fd)| fd);
         let result = spawn::spawn(
@@ -498,7 +538,9 @@ impl Supervisor {
         );
         match result {
             Ok(child) => {
-                managed.stdin = child.stdin;
+                managed.stdin = child
+                    .stdin
+                    .map(|stdin| capture::start_stdin_writer(stdin.into()));
                 if let Some(out) = child.stdout {
                     capture::start_reader(out.into(), managed.logs.stdout.clone());
                 }
@@ -550,6 +592,7 @@ impl Supervisor {
         {
             self.report_waiting();
         }
+        self.report_stopping_waiters(now);
         self.advance_stop();
     }
 
@@ -604,7 +647,7 @@ impl Supervisor {
     /// current one has fully stopped.
     fn begin_stop(&mut self, restart: Option<Box<Config>>) {
         self.bus.publish(BusEvent::SupervisorState(self.mood));
-        let mut priorities: Vec<i64> = self.groups.iter().map(|g| g.priority).collect();
+        let mut priorities: Vec<i64> = self.groups.iter().map(|g| g.def.priority).collect();
         priorities.sort_unstable();
         priorities.dedup();
         let waves = priorities
@@ -612,9 +655,8 @@ impl Supervisor {
             .map(|p| {
                 self.groups
                     .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.priority == p)
-                    .map(|(i, _)| i)
+                    .filter(|g| g.def.priority == p)
+                    .map(|g| g.def.name.clone())
                     .collect()
             })
             .collect();
@@ -626,16 +668,14 @@ impl Supervisor {
 
     /// Supervisor's `stop_all` on one group: stop RUNNING/STARTING, give up
     /// BACKOFF, leave STOPPING to its SIGKILL deadline.
-    fn stop_group(&mut self, index: usize) {
-        let mut members: Vec<ProcKey> = self.groups[index].members.clone();
-        members.sort_by(|a, b| {
-            let pa = &self.procs[a].process.config;
-            let pb = &self.procs[b].process.config;
-            (pb.priority, &pb.name).cmp(&(pa.priority, &pa.name))
-        });
+    fn stop_group(&mut self, name: &str) {
+        let Some(group) = self.group_of(name) else {
+            return;
+        };
+        let mut members = self.sorted_members(group);
+        members.reverse();
         for key in members {
-            let state = self.procs[&key].process.state();
-            match state {
+            match self.procs[&key].process.state() {
                 State::Running | State::Starting => {
                     let _ = self.step(key, Input::Stop);
                 }
@@ -647,11 +687,12 @@ impl Supervisor {
         }
     }
 
-    fn group_stopped(&self, index: usize) -> bool {
-        self.groups[index]
-            .members
-            .iter()
-            .all(|k| self.procs[k].process.state().is_stopped())
+    fn group_stopped(&self, name: &str) -> bool {
+        self.group_of(name).is_none_or(|g| {
+            g.members
+                .iter()
+                .all(|k| self.procs[k].process.state().is_stopped())
+        })
     }
 
     fn advance_stop(&mut self) {
@@ -662,10 +703,10 @@ impl Supervisor {
             let Some(wave) = plan.waves.last().cloned() else {
                 return;
             };
-            for &index in &wave {
-                self.stop_group(index);
+            for name in &wave {
+                self.stop_group(name);
             }
-            if wave.iter().all(|&i| self.group_stopped(i)) {
+            if wave.iter().all(|name| self.group_stopped(name)) {
                 if let Some(plan) = self.stopping.as_mut() {
                     plan.waves.pop();
                 }
@@ -695,6 +736,7 @@ impl Supervisor {
             return None;
         }
         let plan = self.stopping.take()?;
+        self.fail_waiters();
         for group in &mut self.groups {
             if let Some((socket, fd)) = group.socket.take() {
                 self.log.info(&format!("Closing socket {}", socket.url()));
