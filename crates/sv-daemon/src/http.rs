@@ -338,8 +338,15 @@ async fn rpc(app: App, request: Request) -> Response {
     if request.method() != Method::POST {
         return error(StatusCode::BAD_REQUEST);
     }
-    if !request.headers().contains_key(header::CONTENT_LENGTH) {
+    let Some(length) = request.headers().get(header::CONTENT_LENGTH) else {
         return error(StatusCode::LENGTH_REQUIRED);
+    };
+    // Refuse an oversized body before reading any of it.
+    let declared = length.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        None => return error(StatusCode::BAD_REQUEST),
+        Some(n) if n > MAX_BODY as u64 => return error(StatusCode::PAYLOAD_TOO_LARGE),
+        Some(_) => {}
     }
     let body: Bytes = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
         Ok(body) => body,
