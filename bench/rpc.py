@@ -53,4 +53,5 @@ def main():
     print("%.1f%s" % (sum(counts) / seconds, " (%d errors)" % sum(errors) if sum(errors) else ""))
 
 
-main()
+if __name__ == "__main__":
+    main()

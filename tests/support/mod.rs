@@ -1,3 +1,4 @@
 pub mod bin;
 pub mod daemon;
 pub mod reference;
+pub mod pair;
