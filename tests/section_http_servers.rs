@@ -18,7 +18,9 @@ use support::daemon::{DEADLINE, TestDaemon, config_text};
 const RPC_SERVERS: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
 
 fn call_body(method: &str) -> String {
-    format!("<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n</params>\n</methodCall>\n")
+    format!(
+        "<?xml version='1.0'?>\n<methodCall>\n<methodName>{method}</methodName>\n<params>\n</params>\n</methodCall>\n"
+    )
 }
 
 /// Send raw bytes, read the whole answer (the request asks to close).
@@ -26,7 +28,9 @@ fn raw(sock: &Path, request: &[u8]) -> String {
     let Ok(mut stream) = UnixStream::connect(sock) else {
         return String::new();
     };
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(request).unwrap();
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
@@ -72,12 +76,25 @@ fn rpc_basics_and_http_errors() {
     let no_length = raw(&sock, b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     assert_eq!(status_of(&no_length), 411, "{no_length}");
     let unknown = post(&sock, &call_body("supervisor._private"), "");
-    assert!(unknown.contains("<int>1</int>") && unknown.contains("UNKNOWN_METHOD"), "{unknown}");
+    assert!(
+        unknown.contains("<int>1</int>") && unknown.contains("UNKNOWN_METHOD"),
+        "{unknown}"
+    );
     let dotted = post(&sock, &call_body("supervisor.getAPIVersion.x"), "");
     assert!(dotted.contains("UNKNOWN_METHOD"), "{dotted}");
-    assert_eq!(status_of(&raw(&sock, b"GET /ok.html HTTP/1.0\r\n\r\n")), 200);
-    assert_eq!(status_of(&raw(&sock, b"GET /logtail HTTP/1.0\r\n\r\n")), 404, "404 where Supervisor says 500");
-    assert_eq!(status_of(&raw(&sock, b"GET /logtail/nosuch HTTP/1.0\r\n\r\n")), 404);
+    assert_eq!(
+        status_of(&raw(&sock, b"GET /ok.html HTTP/1.0\r\n\r\n")),
+        200
+    );
+    assert_eq!(
+        status_of(&raw(&sock, b"GET /logtail HTTP/1.0\r\n\r\n")),
+        404,
+        "404 where Supervisor says 500"
+    );
+    assert_eq!(
+        status_of(&raw(&sock, b"GET /logtail/nosuch HTTP/1.0\r\n\r\n")),
+        404
+    );
     d.shutdown();
     assert!(!sock.exists(), "the socket file is removed at exit");
 }
@@ -111,15 +128,27 @@ fn hostile_requests_get_errors_and_the_daemon_keeps_serving() {
     }
     let invalid_bytes = raw(&sock, b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 11\r\n\r\n\xff\xfe\x00garbage!");
     assert_eq!(status_of(&invalid_bytes), 400);
-    let huge = format!("POST /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", 64u64 << 20);
+    let huge = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        64u64 << 20
+    );
     let mut stream = UnixStream::connect(&sock).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream.write_all(huge.as_bytes()).unwrap();
     let _ = stream.write_all(&vec![b'x'; 1 << 20]);
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    assert_eq!(status_of(&String::from_utf8_lossy(&answer)), 413, "bodies are capped");
-    assert!(started.elapsed() < DEADLINE, "hostile requests answered quickly");
+    assert_eq!(
+        status_of(&String::from_utf8_lossy(&answer)),
+        413,
+        "bodies are capped"
+    );
+    assert!(
+        started.elapsed() < DEADLINE,
+        "hostile requests answered quickly"
+    );
     // Still serving.
     let ok = post(&sock, &call_body("supervisor.getState"), "");
     assert!(ok.contains("RUNNING"), "{ok}");
@@ -138,7 +167,9 @@ fn basic_auth_plain_and_sha_on_tcp() {
     ));
     let send = |auth: Option<&str>| -> String {
         let body = call_body("supervisor.getState");
-        let header = auth.map(|a| format!("Authorization: Basic {a}\r\n")).unwrap_or_default();
+        let header = auth
+            .map(|a| format!("Authorization: Basic {a}\r\n"))
+            .unwrap_or_default();
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         write!(
@@ -153,11 +184,19 @@ fn basic_auth_plain_and_sha_on_tcp() {
     };
     let unauthorized = send(None);
     assert_eq!(status_of(&unauthorized), 401);
-    assert!(unauthorized.to_lowercase().contains("www-authenticate: basic realm=\"default\""));
+    assert!(
+        unauthorized
+            .to_lowercase()
+            .contains("www-authenticate: basic realm=\"default\"")
+    );
     // base64("user:pw") and friends.
     assert_eq!(status_of(&send(Some("dXNlcjpwdw=="))), 200);
     assert_eq!(status_of(&send(Some("dXNlcjp4"))), 401, "wrong password");
-    assert_eq!(status_of(&send(Some("dXNlcg=="))), 401, "no colon: 401 where Supervisor says 500");
+    assert_eq!(
+        status_of(&send(Some("dXNlcg=="))),
+        401,
+        "no colon: 401 where Supervisor says 500"
+    );
     assert_eq!(status_of(&send(Some("!!notbase64"))), 400);
     d.shutdown();
 }
@@ -171,14 +210,21 @@ fn a_second_daemon_on_the_same_socket_is_refused_and_a_stale_one_replaced() {
         .replace("supervisord.log", "second.log")
         .replace("supervisord.pid", "second.pid");
     fs::write(&conf, text).unwrap();
-    let out = Command::new(SUPERVISORD).arg("-c").arg(&conf).output().unwrap();
+    let out = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("Another program is already listening"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(d.path("s.sock").exists(), "the live daemon's socket is untouched");
+    assert!(
+        d.path("s.sock").exists(),
+        "the live daemon's socket is untouched"
+    );
     d.shutdown();
 
     // A stale socket file (no one listening) is replaced.
@@ -187,7 +233,18 @@ fn a_second_daemon_on_the_same_socket_is_refused_and_a_stale_one_replaced() {
     drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
     assert!(stale.exists());
     let conf = dir.path().join("c.conf");
-    fs::write(&conf, config_text(dir.path(), "", &format!("[unix_http_server]\nfile={}\n{RPC_SERVERS}", stale.display()))).unwrap();
+    fs::write(
+        &conf,
+        config_text(
+            dir.path(),
+            "",
+            &format!(
+                "[unix_http_server]\nfile={}\n{RPC_SERVERS}",
+                stale.display()
+            ),
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(SUPERVISORD)
         .arg("-c")
         .arg(&conf)
@@ -196,11 +253,27 @@ fn a_second_daemon_on_the_same_socket_is_refused_and_a_stale_one_replaced() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    assert!(wait_until(DEADLINE, || post(&stale, &call_body("supervisor.getState"), "").contains("RUNNING")));
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(wait_until(DEADLINE, || post(
+        &stale,
+        &call_body("supervisor.getState"),
+        ""
+    )
+    .contains("RUNNING")));
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     assert!(wait_until(DEADLINE, || child.try_wait().unwrap().is_some()));
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(stderr.contains("Unlinking stale socket"), "{stderr}");
 }
 
@@ -213,8 +286,12 @@ fn logtail_streams_the_end_then_new_output() {
     d.wait_log("success: talk entered RUNNING state");
     let sock = d.path("s.sock");
     let mut stream = UnixStream::connect(&sock).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    stream.write_all(b"GET /logtail/talk HTTP/1.0\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET /logtail/talk HTTP/1.0\r\n\r\n")
+        .unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     let ok = wait_until(DEADLINE, || {
@@ -225,10 +302,16 @@ fn logtail_streams_the_end_then_new_output() {
     });
     let text = String::from_utf8_lossy(&got).into_owned();
     assert!(ok, "{text}");
-    assert!(text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.0 200") || text.starts_with("HTTP/1.1 200"),
+        "{text}"
+    );
     assert!(text.to_lowercase().contains("x-accel-buffering: no"));
     let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
-    assert!(body.len() >= 1024 && !body.starts_with(&"a".repeat(1025)), "starts with the last 1024 bytes");
+    assert!(
+        body.len() >= 1024 && !body.starts_with(&"a".repeat(1025)),
+        "starts with the last 1024 bytes"
+    );
     drop(stream);
     d.shutdown();
 }
@@ -242,35 +325,65 @@ fn many_concurrent_clients_no_errors_no_fd_leak() {
     d.wait_count("entered RUNNING state", 20);
     let sock = d.path("s.sock");
     let pid = d.child.id();
-    let fds = || fs::read_dir(format!("/proc/{pid}/fd")).map(|e| e.count()).unwrap_or(0);
-    let before = fds();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let threads: Vec<_> = (0..200)
-        .map(|_| {
-            let sock = sock.clone();
-            std::thread::spawn(move || {
-                let mut calls = 0;
-                let mut errors = 0;
-                while Instant::now() < deadline {
-                    let r = post(&sock, &call_body("supervisor.getAllProcessInfo"), "");
-                    if status_of(&r) != 200 || !r.contains("p19") {
-                        errors += 1;
-                    }
-                    calls += 1;
-                }
-                (calls, errors)
+    let fds = || {
+        fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|e| e.count())
+            .unwrap_or(0)
+    };
+    let rss_kib = || {
+        fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                let line = s.lines().find(|l| l.starts_with("VmRSS:"))?.to_owned();
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
             })
-        })
-        .collect();
+            .unwrap_or(0)
+    };
+    let before = fds();
+    // Two rounds of 5 s (the 10 s): the first warms the allocator
+    // up, the second must not grow the daemon's memory.
+    let mut rss_after_round = Vec::new();
     let (mut calls, mut errors) = (0, 0);
-    for t in threads {
-        let (c, e) = t.join().unwrap();
-        calls += c;
-        errors += e;
+    for _round in 0..2 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let threads: Vec<_> = (0..200)
+            .map(|_| {
+                let sock = sock.clone();
+                std::thread::spawn(move || {
+                    let mut calls = 0;
+                    let mut errors = 0;
+                    while Instant::now() < deadline {
+                        let r = post(&sock, &call_body("supervisor.getAllProcessInfo"), "");
+                        if status_of(&r) != 200 || !r.contains("p19") {
+                            errors += 1;
+                        }
+                        calls += 1;
+                    }
+                    (calls, errors)
+                })
+            })
+            .collect();
+        for t in threads {
+            let (c, e) = t.join().unwrap();
+            calls += c;
+            errors += e;
+        }
+        rss_after_round.push(rss_kib());
     }
+    eprintln!(
+        "200 clients × 10 s: {calls} calls, {errors} errors, RSS after each round {rss_after_round:?} KiB, fds {before} before"
+    );
     assert_eq!(errors, 0, "{errors} failed calls out of {calls}");
-    assert!(calls >= 200);
+    assert!(calls >= 400);
+    assert!(
+        rss_after_round[1] <= rss_after_round[0] + 2048,
+        "daemon memory grew between rounds: {rss_after_round:?} KiB"
+    );
     // Connections are closed by the clients; give the daemon a moment to see it.
-    assert!(wait_until(DEADLINE, || fds() <= before + 2), "fd leak: {before} → {}", fds());
+    assert!(
+        wait_until(DEADLINE, || fds() <= before + 2),
+        "fd leak: {before} → {}",
+        fds()
+    );
     d.shutdown();
 }

@@ -1,4 +1,4 @@
 pub mod bin;
 pub mod daemon;
-pub mod reference;
 pub mod pair;
+pub mod reference;

@@ -745,10 +745,10 @@ fn response_complete(data: &[u8]) -> bool {
     };
     let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
     for line in head.lines() {
-        if let Some(v) = line.strip_prefix("content-length:") {
-            if let Ok(n) = v.trim().parse::<usize>() {
-                return data.len() >= end + n;
-            }
+        if let Some(v) = line.strip_prefix("content-length:")
+            && let Ok(n) = v.trim().parse::<usize>()
+        {
+            return data.len() >= end + n;
         }
     }
     false
@@ -797,10 +797,7 @@ fn parse_http(data: &[u8]) -> Result<HttpReply, String> {
 /// Decode as many complete (or partial trailing) chunks as arrived.
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&data[..eol]);
         let size_text = size_text.split(';').next().unwrap_or("").trim().to_string();
         let Ok(size) = usize::from_str_radix(&size_text, 16) else {

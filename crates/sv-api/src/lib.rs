@@ -21,8 +21,8 @@ pub use methods::{METHODS, MethodInfo, list_methods, lookup};
 pub use namespec::{make_namespec, split_namespec};
 pub use params::{expect_arity, expect_int, expect_string, optional_bool, py_repr, py_str, truthy};
 pub use records::{
-    AutoRestart, ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int,
-    config_info_array, describe, format_timedelta,
+    ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int, config_info_array,
+    describe, format_timedelta,
 };
 pub use states::{EventListenerState, ProcessState, SupervisorState};
 

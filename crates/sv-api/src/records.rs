@@ -239,29 +239,6 @@ impl ProcessResult {
     }
 }
 
-/// A program's `autorestart` setting as `getAllConfigInfo` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AutoRestart {
-    /// `autorestart=false` → boolean false.
-    Never,
-    /// `autorestart=unexpected` (the default) → string `"unexpected"`.
-    #[default]
-    Unexpected,
-    /// `autorestart=true` → boolean true. Upstream HEAD fails to marshal
-    /// this case (HTTP 500); sending true is the fix the spec asks for.
-    Always,
-}
-
-impl AutoRestart {
-    pub fn to_value(self) -> Value {
-        match self {
-            AutoRestart::Never => Value::Bool(false),
-            AutoRestart::Unexpected => Value::String("unexpected".to_owned()),
-            AutoRestart::Always => Value::Bool(true),
-        }
-    }
-}
-
 /// A configured child log file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum LogFile {
@@ -294,7 +271,6 @@ pub struct ConfigInfo {
     /// Whether the group is currently active (added), not just configured.
     pub inuse: bool,
     pub autostart: bool,
-    pub autorestart: AutoRestart,
     pub directory: Option<String>,
     pub uid: Option<u32>,
     pub serverurl: Option<String>,
@@ -328,13 +304,12 @@ fn string_or_none(value: Option<&str>) -> Value {
 }
 
 impl ConfigInfo {
-    /// The struct in upstream's key order (4.3.0's dict literal, with HEAD's
-    /// `autorestart` placed after `autostart`). Sizes beyond 2 GiB are
+    /// The struct in 4.3.0's key order. (Upstream's development branch adds
+    /// an `autorestart` key; 4.3.0 clients see none, so neither do we.) Sizes beyond 2 GiB are
     /// clamped: upstream would fail to marshal them (HTTP 500).
     pub fn to_value(&self) -> Value {
         Value::Struct(vec![
             member("autostart", Value::Bool(self.autostart)),
-            member("autorestart", self.autorestart.to_value()),
             member("directory", string_or_none(self.directory.as_deref())),
             member(
                 "uid",
@@ -671,7 +646,6 @@ mod tests {
             group: "slow".into(),
             inuse: true,
             autostart: false,
-            autorestart: AutoRestart::Unexpected,
             directory: None,
             uid: None,
             serverurl: None,
@@ -703,12 +677,11 @@ mod tests {
     #[test]
     fn config_info_struct() {
         let value = sample_config().to_value();
-        // Observed from the 4.3.0 reference (plus HEAD's autorestart).
+        // Observed from the 4.3.0 reference.
         assert_eq!(
             keys(&value),
             [
                 "autostart",
-                "autorestart",
                 "directory",
                 "uid",
                 "command",
@@ -740,7 +713,6 @@ mod tests {
             ]
         );
         assert_eq!(field(&value, "autostart"), &Value::Bool(false));
-        assert_eq!(field(&value, "autorestart"), &s("unexpected"));
         assert_eq!(field(&value, "directory"), &s("none"));
         assert_eq!(field(&value, "uid"), &s("none"));
         assert_eq!(field(&value, "serverurl"), &s("none"));
@@ -768,24 +740,15 @@ mod tests {
         config.serverurl = Some("unix:///tmp/s.sock".into());
         config.stdout_logfile = LogFile::None;
         config.stdout_logfile_maxbytes = 5 * 1024 * 1024 * 1024;
-        for (setting, wire) in [
-            (AutoRestart::Never, Value::Bool(false)),
-            (AutoRestart::Unexpected, s("unexpected")),
-            (AutoRestart::Always, Value::Bool(true)),
-        ] {
-            config.autorestart = setting;
-            let value = config.to_value();
-            assert_eq!(field(&value, "autorestart"), &wire);
-            assert_eq!(field(&value, "directory"), &s("/srv"));
-            assert_eq!(field(&value, "uid"), &Value::Int(1000));
-            assert_eq!(field(&value, "serverurl"), &s("unix:///tmp/s.sock"));
-            assert_eq!(field(&value, "stdout_logfile"), &s("none"));
-            assert_eq!(
-                field(&value, "stdout_logfile_maxbytes"),
-                &Value::Int(i32::MAX)
-            );
-        }
-        assert_eq!(AutoRestart::default(), AutoRestart::Unexpected);
+        let value = config.to_value();
+        assert_eq!(field(&value, "directory"), &s("/srv"));
+        assert_eq!(field(&value, "uid"), &Value::Int(1000));
+        assert_eq!(field(&value, "serverurl"), &s("unix:///tmp/s.sock"));
+        assert_eq!(field(&value, "stdout_logfile"), &s("none"));
+        assert_eq!(
+            field(&value, "stdout_logfile_maxbytes"),
+            &Value::Int(i32::MAX)
+        );
     }
 
     #[test]

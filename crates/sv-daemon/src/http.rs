@@ -342,7 +342,10 @@ async fn rpc(app: App, request: Request) -> Response {
         return error(StatusCode::LENGTH_REQUIRED);
     };
     // Refuse an oversized body before reading any of it.
-    let declared = length.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = length
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
         None => return error(StatusCode::BAD_REQUEST),
         Some(n) if n > MAX_BODY as u64 => return error(StatusCode::PAYLOAD_TOO_LARGE),

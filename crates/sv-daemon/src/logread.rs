@@ -14,9 +14,10 @@ use sv_core::logtext::{read_window, tail_window};
 /// Why a read failed, mapped to Supervisor's faults by the RPC layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
-    /// `NO_FILE`: no log configured, or it does not exist.
-    #[error("NO_FILE: {0}")]
-    NoFile(String),
+    /// `NO_FILE`: the log file does not exist; `None` when none is
+    /// configured (Supervisor then gives the bare `NO_FILE`, no detail).
+    #[error("NO_FILE: {}", .0.as_deref().unwrap_or("None"))]
+    NoFile(Option<String>),
     #[error("BAD_ARGUMENTS")]
     BadArguments,
     #[error("FAILED: {0}")]
@@ -33,9 +34,10 @@ fn read_range(file: &mut File, start: u64, len: u64) -> std::io::Result<Vec<u8>>
 /// Supervisor's `readFile(path, offset, length)`.
 pub fn read_log(path: Option<&Path>, offset: i64, length: i64) -> Result<String, ReadError> {
     let Some(path) = path else {
-        return Err(ReadError::NoFile("None".to_string()));
+        return Err(ReadError::NoFile(None));
     };
-    let mut file = File::open(path).map_err(|_| ReadError::NoFile(path.display().to_string()))?;
+    let mut file =
+        File::open(path).map_err(|_| ReadError::NoFile(Some(path.display().to_string())))?;
     let size = file
         .metadata()
         .map_err(|e| ReadError::Failed(e.to_string()))?
@@ -85,10 +87,10 @@ mod tests {
 
     #[test]
     fn errors_are_supervisors() {
-        assert_eq!(read_log(None, 0, 0), Err(ReadError::NoFile("None".into())));
+        assert_eq!(read_log(None, 0, 0), Err(ReadError::NoFile(None)));
         assert_eq!(
             read_log(Some(Path::new("/nonexistent/x.log")), 0, 0),
-            Err(ReadError::NoFile("/nonexistent/x.log".into()))
+            Err(ReadError::NoFile(Some("/nonexistent/x.log".into())))
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("y.log");

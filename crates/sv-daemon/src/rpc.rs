@@ -44,7 +44,8 @@ fn failed_actor() -> RpcError {
 
 fn read_error(e: ReadError) -> RpcError {
     match e {
-        ReadError::NoFile(path) => err(FaultCode::NoFile, path),
+        ReadError::NoFile(Some(path)) => err(FaultCode::NoFile, path),
+        ReadError::NoFile(None) => RpcError::new(FaultCode::NoFile),
         ReadError::BadArguments => RpcError::new(FaultCode::BadArguments),
         ReadError::Failed(why) => err(FaultCode::Failed, why),
     }
@@ -146,7 +147,7 @@ impl Dispatcher {
             "system.methodSignature" => {
                 let target = expect_string(params, 0)?;
                 sv_api::lookup(target)
-                    .map(|m| Value::Array(vec![m.signature_value()]))
+                    .map(|m| m.signature_value())
                     .ok_or_else(|| RpcError::new(FaultCode::SignatureUnsupported))
             }
             "system.multicall" => {
@@ -326,7 +327,7 @@ impl Dispatcher {
                 let selected = self.ask(|reply| Op::Select { group: None, reply }).await?;
                 let mut results = Vec::new();
                 for s in selected {
-                    let spec = format!("{}:{}", s.group, s.name);
+                    let spec = sv_api::make_namespec(&s.group, &s.name);
                     let outcome = self.ask(|reply| Op::ClearProcessLogs { spec, reply }).await;
                     results
                         .push(ProcessResult::from_outcome(&s.name, &s.group, &outcome).to_value());
@@ -371,7 +372,15 @@ impl Dispatcher {
     async fn one_or_group(&self, spec: String, action: Action) -> Result<Value, RpcError> {
         let (group, process) = sv_api::split_namespec(&spec);
         if process.is_none() {
-            return self.many(Some(group), action).await;
+            // Supervisor looks the whole spec up first, so an unknown group
+            // is reported as what the caller typed (`nosuch:*`).
+            return self.many(Some(group), action).await.map_err(|e| {
+                if e.code == FaultCode::BadName {
+                    err(FaultCode::BadName, spec)
+                } else {
+                    e
+                }
+            });
         }
         self.single(spec, action).await.map(|()| true.into())
     }
@@ -421,7 +430,7 @@ impl Dispatcher {
         // as they come.
         let mut pending = tokio::task::JoinSet::new();
         for s in wanted {
-            let spec = format!("{}:{}", s.group, s.name);
+            let spec = sv_api::make_namespec(&s.group, &s.name);
             let (reply, rx) = oneshot::channel();
             let op = match &action {
                 Action::Start { wait } => Op::Start {

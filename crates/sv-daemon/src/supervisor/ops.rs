@@ -9,11 +9,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sv_api::records::{
-    AutoRestart as ApiAutoRestart, ConfigInfo, LogFile as ApiLogFile, ProcessInfo,
-};
+use sv_api::records::{ConfigInfo, LogFile as ApiLogFile, ProcessInfo};
 use sv_api::{FaultCode, RpcError, split_namespec};
-use sv_core::config::{AutoRestart, LogFile};
+use sv_core::config::LogFile;
 use sv_core::process::{Input, Mono, Refused, State};
 use tokio::sync::oneshot;
 
@@ -629,11 +627,6 @@ impl Supervisor {
                     group: def.name.clone(),
                     inuse: active.is_some(),
                     autostart: pc.autostart,
-                    autorestart: match pc.autorestart {
-                        AutoRestart::Never => ApiAutoRestart::Never,
-                        AutoRestart::Unexpected => ApiAutoRestart::Unexpected,
-                        AutoRestart::Always => ApiAutoRestart::Always,
-                    },
                     directory: pc.directory.clone(),
                     uid: pc.uid,
                     serverurl: pc.serverurl.clone(),
