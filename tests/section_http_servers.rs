@@ -387,3 +387,73 @@ fn many_concurrent_clients_no_errors_no_fd_leak() {
     );
     d.shutdown();
 }
+
+/// Read until the server closes the connection; returns what arrived and
+/// whether it closed (rather than the 10 s read timeout passing).
+fn read_until_closed(stream: &mut UnixStream) -> (String, bool) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut out = Vec::new();
+    let closed = stream.read_to_end(&mut out).is_ok();
+    (String::from_utf8_lossy(&out).into_owned(), closed)
+}
+
+#[test]
+fn slow_and_idle_clients_are_dropped_and_others_served() {
+    let mut d = TestDaemon::start_with_env(
+        "",
+        &format!("[unix_http_server]\nfile=%(here)s/s.sock\n{RPC_SERVERS}"),
+        &[("SV_HTTP_CLIENT_TIMEOUT_MS", "300")],
+    );
+    let sock = d.path("s.sock");
+    // Headers that never finish (slowloris).
+    let mut slow_headers = UnixStream::connect(&sock).unwrap();
+    slow_headers
+        .write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    // A body that never arrives.
+    let mut slow_body = UnixStream::connect(&sock).unwrap();
+    slow_body
+        .write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<?xml")
+        .unwrap();
+    // A connection that never sends anything.
+    let mut silent = UnixStream::connect(&sock).unwrap();
+    // A keep-alive connection left idle after one answered request.
+    let mut idle = UnixStream::connect(&sock).unwrap();
+    let body = call_body("supervisor.getState");
+    idle.write_all(
+        format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+
+    // Meanwhile others are served.
+    let ok = post(&sock, &call_body("supervisor.getState"), "");
+    assert!(ok.contains("RUNNING"), "{ok}");
+
+    let (text, closed) = read_until_closed(&mut slow_headers);
+    assert!(
+        closed,
+        "a client that never finishes its headers is dropped"
+    );
+    assert!(!text.contains("200 OK"), "{text}");
+    let (text, closed) = read_until_closed(&mut slow_body);
+    assert!(closed, "a client that never sends its body is dropped");
+    assert_eq!(status_of(&text), 408, "{text}");
+    let (text, closed) = read_until_closed(&mut silent);
+    assert!(
+        closed && text.is_empty(),
+        "a silent connection is closed: {text:?}"
+    );
+    let (text, closed) = read_until_closed(&mut idle);
+    assert!(closed, "an idle keep-alive connection is closed");
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK") && text.contains("RUNNING"),
+        "{text}"
+    );
+    d.shutdown();
+}

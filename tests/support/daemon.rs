@@ -38,10 +38,16 @@ impl TestDaemon {
 
     /// Start with extra `[supervisord]` options.
     pub fn start_with(extra_supervisord: &str, body: &str) -> Self {
+        Self::start_with_env(extra_supervisord, body, &[])
+    }
+
+    /// Start with extra `[supervisord]` options and environment variables.
+    pub fn start_with_env(extra_supervisord: &str, body: &str, env: &[(&str, &str)]) -> Self {
         let dir = bin::tempdir();
         let conf = dir.path().join("supervisord.conf");
         fs::write(&conf, config_text(dir.path(), extra_supervisord, body)).unwrap();
         let child = Command::new(SUPERVISORD)
+            .envs(env.iter().copied())
             .arg("-c")
             .arg(&conf)
             .current_dir(dir.path())

@@ -26,6 +26,11 @@ use crate::rpc::Dispatcher;
 
 /// Largest XML-RPC request body accepted.
 const MAX_BODY: usize = 32 << 20;
+/// How long a client may take to send a request's headers — counted from
+/// the connection's start or the previous response, so it is also the
+/// keep-alive idle limit — and then its body. Supervisor has none, so a few
+/// silent connections can hold its descriptors forever.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How much of a log `/logtail` sends before following it.
 const TAIL_START: u64 = 1024;
 /// How often a followed log is checked for new data.
@@ -184,29 +189,72 @@ pub fn spawn(server: &Server, dispatcher: Dispatcher) -> std::io::Result<()> {
         credentials: server.credentials.clone(),
     };
     let router = axum::Router::new().fallback(handle).with_state(app);
+    let timeout = client_timeout();
     match &server.bound {
         Bound::Unix(listener, _) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
             tokio::spawn(async move {
-                let _ = axum::serve(listener, router).await;
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, _)) => serve_connection(stream, router.clone(), timeout),
+                        Err(_) => accept_backoff().await,
+                    }
+                }
             });
         }
         Bound::Tcp(listener) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            // Supervisor lacks TCP_NODELAY, which halves its RPC rate over TCP.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
             tokio::spawn(async move {
-                let _ = axum::serve(listener, router).await;
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, _)) => {
+                            // Supervisor lacks TCP_NODELAY, which halves its
+                            // RPC rate over TCP.
+                            let _ = stream.set_nodelay(true);
+                            serve_connection(stream, router.clone(), timeout);
+                        }
+                        Err(_) => accept_backoff().await,
+                    }
+                }
             });
         }
     }
     Ok(())
+}
+
+/// [`CLIENT_TIMEOUT`], or `SV_HTTP_CLIENT_TIMEOUT_MS` from the environment
+/// (so tests need not wait 30 s to see a slow client dropped).
+fn client_timeout() -> Duration {
+    std::env::var("SV_HTTP_CLIENT_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(CLIENT_TIMEOUT, Duration::from_millis)
+}
+
+/// Out of descriptors (or another transient accept error): wait a little
+/// rather than spin; connections already open keep being served.
+async fn accept_backoff() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// One HTTP/1 connection on its own task, with the header-read timeout
+/// that `axum::serve` cannot set.
+fn serve_connection<S>(stream: S, router: axum::Router, timeout: Duration)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let service = hyper_util::service::TowerToHyperService::new(router);
+        let _ = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+    });
 }
 
 /// Medusa's error page, which Supervisor's clients see on HTTP errors.
@@ -351,9 +399,14 @@ async fn rpc(app: App, request: Request) -> Response {
         Some(n) if n > MAX_BODY as u64 => return error(StatusCode::PAYLOAD_TOO_LARGE),
         Some(_) => {}
     }
-    let body: Bytes = match axum::body::to_bytes(request.into_body(), MAX_BODY).await {
-        Ok(body) => body,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE),
+    let body = tokio::time::timeout(
+        client_timeout(),
+        axum::body::to_bytes(request.into_body(), MAX_BODY),
+    );
+    let body: Bytes = match body.await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE),
+        Err(_) => return error(StatusCode::REQUEST_TIMEOUT),
     };
     let limits = Limits {
         max_input_bytes: MAX_BODY,
