@@ -36,6 +36,8 @@ struct Ctl<'a> {
 
 /// (exit code, stdout, stderr) of one run.
 type Run = (i32, String, String);
+/// One named step of the comparison.
+type Phase = (&'static str, fn(&mut Ctl));
 
 impl<'a> Ctl<'a> {
     fn run_on(d: &Daemon, args: &[&str], interrupt: Option<Duration>) -> (Run, pair::Norm) {
@@ -259,7 +261,7 @@ fn supervisorctl_output_matches() {
     c.wait_log_size("writer", "Stderr", pair::WRITER_STDERR.len());
     c.wait_log_size("big", "Stdout", pair::big_stdout().len());
 
-    let phases: [(&str, fn(&mut Ctl)); 7] = [
+    let phases: [Phase; 7] = [
         ("status", status),
         ("start/stop/restart", start_stop),
         ("signal and pid", signal_and_pid),

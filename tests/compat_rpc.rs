@@ -104,6 +104,9 @@ enum Mode {
     CantReread,
 }
 
+/// One named step of the comparison.
+type Phase = (&'static str, fn(&mut Harness));
+
 struct Harness<'a> {
     pair: &'a Pair,
     report: Report,
@@ -510,7 +513,7 @@ fn rpc_methods_match() {
     h.wait_log_size("big", "Stdout", pair::big_stdout().len());
     h.wait_log_size("binary", "Stdout", BINARY_BYTES.len());
 
-    let phases: [(&str, fn(&mut Harness)); 13] = [
+    let phases: [Phase; 13] = [
         ("identity and introspection", identity_and_introspection),
         ("process info", process_info),
         ("main log", main_log),
@@ -1175,7 +1178,7 @@ fn http_endpoints_match() {
     h.wait_log_size("writer", "Stderr", pair::WRITER_STDERR.len());
     h.wait_log_size("big", "Stdout", pair::big_stdout().len());
 
-    let phases: [(&str, fn(&mut Harness)); 4] = [
+    let phases: [Phase; 4] = [
         ("request parsing", request_parsing),
         ("status codes", status_codes),
         ("logtail", logtail),
@@ -1522,7 +1525,7 @@ fn logtail(h: &mut Harness) {
                 .collect();
             // Bytes appended while a client is connected are streamed to it.
             let appended = s.spawn(|| {
-                let reader = std::thread::scope(|s2| {
+                std::thread::scope(|s2| {
                     let reader = s2.spawn(|| {
                         stream_of(
                             d,
@@ -1539,8 +1542,7 @@ fn logtail(h: &mut Harness) {
                     let mut v = reader.join().unwrap();
                     v["stdin"] = sent;
                     v
-                });
-                reader
+                })
             });
             // The main log: same status and headers; its content differs by design.
             let main = s.spawn(|| {

@@ -1,11 +1,8 @@
-//! `supervisorctl`: the client. Not built yet; says so instead of pretending.
+//! `supervisorctl`: the client; everything lives in `sv_ctl`.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!(
-        "supervisorctl (supervisor-rs {}) is not built yet; use Supervisor's own supervisorctl meanwhile.",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::from(2)
+    let code = sv_ctl::main(std::env::args().collect());
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

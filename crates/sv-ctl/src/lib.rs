@@ -1,5 +1,88 @@
-//! supervisorctl: arguments, one module per command, the interactive shell,
-//! output rendering, and the one mapping from faults to messages and exit
-//! statuses.
-//!
-//! Built with the supervisorctl issue; the binary says so meanwhile.
+//! supervisorctl: arguments ([`options`]), the commands and the one
+//! mapping from faults to messages and exit statuses ([`controller`]),
+//! help texts ([`help`]), `tail -f` ([`tailf`]), `fg` ([`fg`]), the
+//! interactive shell ([`shell`]) and buffered output ([`output`]).
+
+pub mod controller;
+pub mod fg;
+pub mod help;
+pub mod options;
+pub mod output;
+pub mod shell;
+pub mod tailf;
+
+use options::{CtlHost, UsageError};
+
+/// Our own words for `-h` (Supervisor's usage text is its prose).
+const USAGE: &str = "supervisorctl -- control the programs run by supervisord (supervisor-rs).
+
+Usage: {prog} [options] [action [arguments]]
+
+Options:
+-c/--configuration FILE  configuration file to read ([supervisorctl] section)
+-h/--help                print this text
+-i/--interactive         run the command, then start the interactive shell
+-s/--serverurl URL       where supervisord listens (default http://localhost:9001)
+                         unix:///path/to/socket for a UNIX domain socket
+-u/--username USER       user name for authentication with the server
+-p/--password PASS       password for authentication with the server
+-r/--history-file FILE   keep the shell's readline history in FILE
+                         (--history_file is accepted too)
+
+action [arguments]  a command such as status, start, stop, tail; run
+                    \"help\" for the list. Without one the shell starts.
+";
+
+/// Run supervisorctl with `argv` (including argv[0]); returns the exit
+/// status.
+pub fn main(argv: Vec<String>) -> i32 {
+    let argv0 = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "supervisorctl".into());
+    let args = &argv[argv.len().min(1)..];
+    let options = match options::parse(&argv0, args, &CtlHost) {
+        Ok(o) => o,
+        Err(UsageError::Help) => {
+            print!("{}", USAGE.replace("{prog}", &argv0));
+            return 0;
+        }
+        Err(UsageError::Message(m)) => {
+            eprintln!("Error: {m}");
+            eprintln!("For help, use {argv0} -h");
+            return 2;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Error: cannot start: {e}");
+            return 1;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let colour = options.interactive && output::colour_wanted();
+        let mut ctl = controller::Controller::new(options, output::Out::new(colour));
+        if !ctl.options.args.is_empty() {
+            let line = ctl.options.args.join(" ");
+            if ctl.options.interactive_flag {
+                // Supervisor ignores -i with a command (spec §9 item 8);
+                // we run the command and then stay in the shell.
+                ctl.options.interactive = true;
+                shell::run(&mut ctl, &line).await;
+                ctl.flush();
+                return 0;
+            }
+            ctl.onecmd(&line).await;
+            ctl.flush();
+            return ctl.exitstatus;
+        }
+        shell::run(&mut ctl, "status").await;
+        ctl.flush();
+        0
+    })
+}
