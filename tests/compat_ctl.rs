@@ -15,7 +15,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::pair::{self, Daemon, Options, Pair, Report, STANDARD_BODY, STANDARD_STATES};
+use support::pair::{self, Daemon, Impl, Options, Pair, Report, STANDARD_BODY, STANDARD_STATES};
 
 const SETTLE: Duration = Duration::from_secs(20);
 
@@ -30,6 +30,9 @@ enum Out {
 
 struct Ctl<'a> {
     pair: &'a Pair,
+    /// The `supervisorctl` run against the "ours" slot (the reference
+    /// slot always runs the reference client).
+    ours_client: Impl,
     report: Report,
     ours_missed: bool,
 }
@@ -40,10 +43,25 @@ type Run = (i32, String, String);
 type Phase = (&'static str, fn(&mut Ctl));
 
 impl<'a> Ctl<'a> {
-    fn run_on(d: &Daemon, args: &[&str], interrupt: Option<Duration>) -> (Run, pair::Norm) {
+    /// The client that runs against `d`: the reference on the reference
+    /// slot, [`Ctl::ours_client`] on the other.
+    fn client_for(&self, d: &Daemon) -> Impl {
+        if std::ptr::eq(d, &self.pair.ours) {
+            self.ours_client
+        } else {
+            Impl::Reference
+        }
+    }
+
+    fn run_on(
+        d: &Daemon,
+        client: Impl,
+        args: &[&str],
+        interrupt: Option<Duration>,
+    ) -> (Run, pair::Norm) {
         let out = match interrupt {
-            Some(after) => d.ctl_with(args, Duration::from_secs(20), Some(after)),
-            None => d.ctl(args),
+            Some(after) => d.ctl_using(client, args, Duration::from_secs(20), Some(after)),
+            None => d.ctl_using(client, args, pair::CTL_TIMEOUT, None),
         };
         // Pids of the processes as they are now (for `pid <name>`).
         let norm = if d.exited().is_some() {
@@ -79,7 +97,9 @@ impl<'a> Ctl<'a> {
 
     fn cmd_with(&mut self, args: &[&str], mode: Out, interrupt: Option<Duration>) -> (Run, Run) {
         let started = Instant::now();
-        let ((r, rn), (o, on)) = self.pair.each(|d| Self::run_on(d, args, interrupt));
+        let ((r, rn), (o, on)) = self
+            .pair
+            .each(|d| Self::run_on(d, self.client_for(d), args, interrupt));
         let (rt, ot) = (
             Self::normalised(&r, &rn, mode),
             Self::normalised(&o, &on, mode),
@@ -248,12 +268,40 @@ fn states_with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &
     states
 }
 
+/// The reference `supervisorctl` on our daemon: the daemon is a drop-in.
 #[test]
-fn supervisorctl_output_matches() {
-    let pair = Pair::start(STANDARD_BODY, Options::default());
+fn reference_client_against_our_daemon() {
+    compare(
+        Impl::ours_slot(),
+        Impl::Reference,
+        "reference supervisorctl: reference vs our daemon",
+    );
+}
+
+/// Our `supervisorctl` on the reference daemon: the client is a drop-in.
+#[test]
+fn our_client_against_reference_daemon() {
+    compare(
+        Impl::Reference,
+        Impl::Ours,
+        "reference daemon: reference vs our supervisorctl",
+    );
+}
+
+/// Ours on ours against the reference on the reference: the swap of both.
+#[test]
+fn our_client_against_our_daemon() {
+    compare(Impl::ours_slot(), Impl::Ours, "reference pair vs our pair");
+}
+
+/// Run every phase with the reference client on the reference daemon in
+/// one slot and `client` on `daemon` in the other.
+fn compare(daemon: Impl, client: Impl, title: &str) {
+    let pair = Pair::start_with(daemon, STANDARD_BODY, Options::default());
     let mut c = Ctl {
         pair: &pair,
-        report: Report::new("supervisorctl against reference vs ours"),
+        ours_client: client,
+        report: Report::new(title),
         ours_missed: false,
     };
     c.settle("after start-up", STANDARD_STATES);
@@ -389,7 +437,9 @@ fn logs(c: &mut Ctl) {
     );
 
     // maintail: the main logs differ in content; it must work and exit 0.
-    let ((r, _), (o, _)) = c.pair.each(|d| Ctl::run_on(d, &["maintail", "-100"], None));
+    let ((r, _), (o, _)) = c
+        .pair
+        .each(|d| Ctl::run_on(d, c.client_for(d), &["maintail", "-100"], None));
     for (side, run) in [("reference", &r), ("ours", &o)] {
         c.report.expect(
             &format!(

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 pub const SUPERVISORD: &str = env!("CARGO_BIN_EXE_supervisord");
 pub const ECHO_SUPERVISORD_CONF: &str = env!("CARGO_BIN_EXE_echo_supervisord_conf");
 pub const PIDPROXY: &str = env!("CARGO_BIN_EXE_pidproxy");
+pub const SUPERVISORCTL: &str = env!("CARGO_BIN_EXE_supervisorctl");
 
 /// Run `bin args…` in `cwd` to completion.
 pub fn run(bin: &str, args: &[&str], cwd: &Path) -> Output {

@@ -77,6 +77,13 @@ impl Impl {
             Impl::Reference => reference::venv_bin().join("supervisord"),
         }
     }
+
+    pub fn supervisorctl(self) -> PathBuf {
+        match self {
+            Impl::Ours => PathBuf::from(bin::SUPERVISORCTL),
+            Impl::Reference => reference::venv_bin().join("supervisorctl"),
+        }
+    }
 }
 
 /// The `[inet_http_server]` section, if any.
@@ -452,7 +459,18 @@ impl Daemon {
         timeout: Duration,
         interrupt_after: Option<Duration>,
     ) -> (i32, String, String) {
-        let mut child = Command::new(reference::venv_bin().join("supervisorctl"))
+        self.ctl_using(Impl::Reference, args, timeout, interrupt_after)
+    }
+
+    /// Like [`Daemon::ctl_with`], with `client`'s `supervisorctl`.
+    pub fn ctl_using(
+        &self,
+        client: Impl,
+        args: &[&str],
+        timeout: Duration,
+        interrupt_after: Option<Duration>,
+    ) -> (i32, String, String) {
+        let mut child = Command::new(client.supervisorctl())
             .arg("-c")
             .arg(&self.conf)
             .args(args)
@@ -835,9 +853,15 @@ pub struct Pair {
 impl Pair {
     /// Start both (in parallel) with the same `body` and options.
     pub fn start(body: &str, options: Options) -> Pair {
+        Pair::start_with(Impl::ours_slot(), body, options)
+    }
+
+    /// Like [`Pair::start`], with `ours` in the "ours" slot (the reference
+    /// there compares two clients on the same daemon implementation).
+    pub fn start_with(ours: Impl, body: &str, options: Options) -> Pair {
         let (reference, ours) = thread::scope(|s| {
             let r = s.spawn(|| Daemon::start(Impl::Reference, body, options.clone()));
-            let o = s.spawn(|| Daemon::start(Impl::ours_slot(), body, options.clone()));
+            let o = s.spawn(|| Daemon::start(ours, body, options.clone()));
             (join(r), join(o))
         });
         for d in [&reference, &ours] {

@@ -1,8 +1,10 @@
-//! supervisorctl: arguments ([`options`]), the commands and the one
+//! supervisorctl: arguments ([`options`]), shell completion scripts
+//! ([`completion`]), the commands and the one
 //! mapping from faults to messages and exit statuses ([`controller`]),
 //! help texts ([`help`]), `tail -f` ([`tailf`]), `fg` ([`fg`]), the
 //! interactive shell ([`shell`]) and buffered output ([`output`]).
 
+pub mod completion;
 pub mod controller;
 pub mod fg;
 pub mod help;
@@ -53,6 +55,9 @@ pub fn main(argv: Vec<String>) -> i32 {
             return 2;
         }
     };
+    if options.args.first().map(String::as_str) == Some("completion") {
+        return completion_command(&argv0, &options.args[1..]);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -85,4 +90,28 @@ pub fn main(argv: Vec<String>) -> i32 {
         ctl.flush();
         0
     })
+}
+
+/// `supervisorctl completion <shell>`: print the script (ours; Supervisor
+/// has no such command).
+fn completion_command(argv0: &str, args: &[String]) -> i32 {
+    let shell = match args {
+        [shell] => shell.as_str(),
+        _ => {
+            eprintln!("Usage: {argv0} completion bash|zsh|fish");
+            return 2;
+        }
+    };
+    match completion::script(shell) {
+        Some(text) => {
+            let mut out = output::Out::new(false);
+            out.raw(text.as_bytes());
+            out.flush();
+            0
+        }
+        None => {
+            eprintln!("Error: no completion script for {shell:?} (bash, zsh or fish)");
+            2
+        }
+    }
 }
