@@ -147,8 +147,18 @@ pub async fn run(ctl: &mut Controller, first: &str) {
             }
         }
     }
+    // From here on SIGINT (Ctrl-C while a command runs) abandons that
+    // command and returns to the prompt instead of killing the shell; the
+    // handler is installed now so no moment is left uncovered.
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let procs = ctl.names().await;
-    let Ok(mut editor) = Editor::<Names, rustyline::history::DefaultHistory>::new() else {
+    // List the candidates like bash and cmd.Cmd's readline do, instead of
+    // cycling through them.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let Ok(mut editor) = Editor::<Names, rustyline::history::DefaultHistory>::with_config(config)
+    else {
         return;
     };
     editor.set_helper(Some(Names { procs }));
@@ -163,7 +173,24 @@ pub async fn run(ctl: &mut Controller, first: &str) {
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }
-                let done = ctl.onecmd(&line).await;
+                let done = match sigint.as_mut() {
+                    Some(sigint) => {
+                        // A Ctrl-C already handled (by `tail -f`, say) is
+                        // still pending here: it must not cancel this one.
+                        while let Ok(Some(())) =
+                            tokio::time::timeout(std::time::Duration::ZERO, sigint.recv()).await
+                        {
+                        }
+                        tokio::select! {
+                        done = ctl.onecmd(&line) => done,
+                        _ = sigint.recv() => {
+                            ctl.out.line("");
+                            false
+                        }
+                        }
+                    }
+                    None => ctl.onecmd(&line).await,
+                };
                 ctl.flush();
                 if done {
                     break;
