@@ -9,6 +9,9 @@
 //!   Supervisor expands `%(name)s` in every option.
 //! * [`shlex`]: Python's `shlex` tokenizer, used to split `command=` and to
 //!   read `KEY=value,…` environment lists.
+//! * [`events`]: event types and payloads, the listener envelope, pools
+//!   with their serials and buffers, the listener protocol, capture mode
+//!   and TICK slices.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
 //! * [`logtext`]: read/tail windows of log files, `strip_ansi`, and the
@@ -16,10 +19,11 @@
 //! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
 //!   resolved paths (`abspath`, `normpath`, `expanduser`).
 //!
-//! Later issues add the event protocol and the log-rotation policy here, under the same rule: no tokio, no nix, no
-//! sockets; time and I/O come in as inputs.
+//! Everything here follows the same rule: no tokio, no nix, no sockets;
+//! time and I/O come in as inputs.
 
 pub mod config;
+pub mod events;
 pub mod logtext;
 pub mod process;
 pub mod pyfmt;

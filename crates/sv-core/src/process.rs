@@ -184,6 +184,9 @@ pub enum Effect {
         expected: bool,
         /// The backoff counter at the change (events' `tries`).
         tries: u32,
+        /// The pid at the change (events' `pid`): an exit's STOPPED or
+        /// EXITED still carries the pid of the child that just ended.
+        pid: u32,
     },
 }
 
@@ -412,6 +415,7 @@ impl Process {
             to,
             expected,
             tries: self.backoff,
+            pid: self.pid,
         });
     }
 
@@ -583,12 +587,14 @@ impl Process {
             .laststart
             .is_some_and(|start| now.mono.saturating_sub(start) < startsecs);
         let exit_expected = self.config.exitcodes.contains(&es);
-        self.pid = 0;
         self.deadline = None;
+        // As in Supervisor, the pid is cleared only after the state-change
+        // events, which report the pid of the child that just ended.
         if self.killing {
             self.killing = false;
             self.exitstatus = Some(es);
             self.change_state(State::Stopped, true, fx);
+            self.pid = 0;
             let level = if exit_expected {
                 LogLevel::Info
             } else {
@@ -596,6 +602,7 @@ impl Process {
             };
             self.log(fx, level, format!("stopped: {} ({msg})", self.name()));
         } else if too_quickly && self.state == State::Starting {
+            self.pid = 0;
             self.exitstatus = None;
             self.spawnerr = Some("Exited too quickly (process log may have details)".to_string());
             self.log(
@@ -626,6 +633,7 @@ impl Process {
                 );
             }
             self.change_state(State::Exited, exit_expected, fx);
+            self.pid = 0;
             let restart = match self.config.autorestart {
                 AutoRestart::Always => true,
                 AutoRestart::Unexpected => !exit_expected,

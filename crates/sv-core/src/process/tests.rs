@@ -614,3 +614,48 @@ proptest! {
         }
     }
 }
+
+/// Supervisor's state events carry the pid at the change: EXITED and
+/// STOPPED report the child that just ended, STOPPED from BACKOFF reports 0.
+#[test]
+fn state_changes_carry_the_pid_at_the_change() {
+    fn pids(fx: &[Effect]) -> Vec<(State, u32)> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::StateChanged { to, pid, .. } => Some((*to, *pid)),
+                _ => None,
+            })
+            .collect()
+    }
+    let mut p = proc_with(|c| {
+        c.autorestart = AutoRestart::Always;
+        c.startsecs = 1;
+    });
+    let fx = step(&mut p, Input::Start, 0.0);
+    assert_eq!(pids(&fx), [(State::Starting, 0)]);
+    step(&mut p, Input::Spawned { pid: 41 }, 0.0);
+    let fx = step(&mut p, Input::Deadline, 1.0);
+    assert_eq!(pids(&fx), [(State::Running, 41)]);
+    let fx = step(
+        &mut p,
+        Input::Exited {
+            status: ExitStatus::Exited(3),
+        },
+        5.0,
+    );
+    assert_eq!(pids(&fx), [(State::Exited, 41), (State::Starting, 0)]);
+    assert_eq!(p.pid(), 0);
+    step(&mut p, Input::Spawned { pid: 42 }, 5.0);
+    step(&mut p, Input::Deadline, 6.0);
+    let fx = step(&mut p, Input::Stop, 7.0);
+    assert_eq!(pids(&fx), [(State::Stopping, 42)]);
+    let fx = step(
+        &mut p,
+        Input::Exited {
+            status: ExitStatus::Exited(0),
+        },
+        7.5,
+    );
+    assert_eq!(pids(&fx), [(State::Stopped, 42)]);
+    assert_eq!(p.pid(), 0);
+}

@@ -503,12 +503,13 @@ impl Supervisor {
                     to,
                     expected,
                     tries,
+                    pid,
                 } => {
                     if let Some(m) = self.procs.get(&key) {
                         self.bus.publish(BusEvent::ProcessState {
                             group: m.process.group.clone(),
                             name: m.process.name().to_string(),
-                            pid: m.process.pid(),
+                            pid,
                             from,
                             to,
                             expected,
