@@ -492,12 +492,13 @@ def respawn_baseline(ctx):
 
 
 def sc_events(ctx, impl):
-    """startAllProcesses + stopAllProcesses on N programs make 4N
+    """Starting and stopping a group of N programs makes 4N
     PROCESS_STATE events (STARTING, RUNNING, STOPPING, STOPPED); rate is
     4N over the time until the listener has received all of them."""
     n = ctx.events_n
     out = "{dir}/events"
-    body = cats(n, "autostart=false\n") + (
+    body = cats(n, "autostart=false\n") + "[group:g]\nprograms=%s\n" % ",".join(
+        "p%04d" % i for i in range(n)) + (
         "[eventlistener:fast]\ncommand=%s %s %s\nevents=PROCESS_STATE\nbuffer_size=100000\n"
         "startsecs=0\nstderr_logfile=NONE\n" % (sys.executable, LISTENER, out))
     d = start_daemon(ctx, impl, body)
@@ -515,15 +516,18 @@ def sc_events(ctx, impl):
         wait_for(lambda: rpc.supervisor.getProcessInfo("fast")["statename"] == "RUNNING", 30,
                  "%s listener RUNNING" % impl, 0.02)
         t0 = time.monotonic()
-        rpc.supervisor.startAllProcesses(True)
+        # The programs' group only: stopAllProcesses would stop the listener too.
+        rpc.supervisor.startProcessGroup("g", True)
         wait_execd(d, rpc, "/usr/bin/cat")
-        rpc.supervisor.stopAllProcesses(True)
-        try:
-            wait_for(lambda: count() >= 4 * n, ctx.events_timeout, "%s events" % impl, 0.002)
-        except BenchError:
-            if count() == 0:
-                return {"events_per_s": None, "note": "not supported by this build"}
-            raise
+        rpc.supervisor.stopProcessGroup("g", True)
+        if impl == "ours":
+            # Until the event protocol lands (issue 7) our daemon runs the
+            # listener but sends it nothing: report that instead of failing.
+            try:
+                wait_for(lambda: count() > 0, 3, "%s first event" % impl, 0.002)
+            except BenchError:
+                return {"events_per_s": None, "note": "n/a (events not implemented)"}
+        wait_for(lambda: count() >= 4 * n, ctx.events_timeout, "%s events" % impl, 0.002)
         return {"events_per_s": 4 * n / (time.monotonic() - t0)}
     finally:
         d.stop()
@@ -582,7 +586,7 @@ class Ctx:
         self.capture = ((1, 1 << 20), (3, 256 << 10)) if q else ((1, 256 << 20), (50, 10 << 20))
         self.respawns = 2 if q else 6
         self.events_n = 5 if q else 200
-        self.events_timeout = 3 if q else 60
+        self.events_timeout = 20 if q else 60
         self.ctl_n = 5 if q else 1000
         self.ctl_runs = 1 if q else 3
 
