@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use sv_core::config::{LogFile, LogLevel, StreamConfig};
+use sv_core::events::{CaptureSplitter, Channel, Segment};
 use sv_core::logtext;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -37,6 +38,37 @@ const COALESCE: Duration = Duration::from_millis(2);
 /// How often lost log bytes are reported in the main log, per stream.
 pub const DROP_REPORT_EVERY: Duration = Duration::from_secs(10);
 
+/// What a pipe reader tells the supervisor actor (only when events or the
+/// listener protocol need it; plain logging never involves the actor).
+#[derive(Debug)]
+pub enum ChildOutput {
+    /// A logged chunk of a stream with `*_events_enabled` (PROCESS_LOG_*).
+    Log {
+        key: u64,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// Capture mode closed a capture (PROCESS_COMMUNICATION_*).
+    Communication {
+        key: u64,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// An event listener wrote on its stdout (the listener protocol).
+    ListenerBytes { key: u64, data: Vec<u8> },
+}
+
+/// Where a stream's events go: the actor's output channel.
+#[derive(Debug)]
+pub struct EventTap {
+    pub key: u64,
+    pub tx: tokio::sync::mpsc::UnboundedSender<ChildOutput>,
+    /// `*_events_enabled`.
+    pub events_enabled: bool,
+}
+
 /// Where one stream (stdout or stderr) of one process goes.
 #[derive(Debug)]
 pub struct StreamLog {
@@ -50,6 +82,11 @@ pub struct StreamLog {
     mainlog: MainLog,
     reported_drops: u64,
     last_report: Option<Instant>,
+    /// Capture mode (a pass-through when `*_capture_maxbytes` is 0).
+    splitter: CaptureSplitter,
+    tap: Option<EventTap>,
+    /// The pid of the current child (events report it).
+    pid: u32,
 }
 
 impl StreamLog {
@@ -73,12 +110,121 @@ impl StreamLog {
             mainlog,
             reported_drops: 0,
             last_report: None,
+            // Listener stdout speaks the protocol: no capture mode there.
+            splitter: CaptureSplitter::new(
+                if listener_stdout {
+                    0
+                } else {
+                    stream.capture_maxbytes
+                },
+                strip_ansi,
+            ),
+            tap: None,
+            pid: 0,
         }
     }
 
-    /// One chunk of the child's output (Supervisor's dispatcher `_log`).
+    /// Send events (PROCESS_LOG, PROCESS_COMMUNICATION, listener protocol
+    /// bytes) to the actor through `tap`.
+    pub fn set_tap(&mut self, tap: EventTap) {
+        self.tap = Some(tap);
+    }
+
+    /// Whether the reader must not wait to batch output (a listener's
+    /// answers are latency-bound).
+    pub fn urgent(&self) -> bool {
+        self.listener_stdout
+    }
+
+    /// A new child: capture mode starts over (Supervisor makes new
+    /// dispatchers on each spawn).
+    pub fn spawned(&mut self, pid: u32) {
+        self.pid = pid;
+        self.splitter.reset();
+    }
+
+    fn channel(&self) -> Channel {
+        if self.channel == "stdout" {
+            Channel::Stdout
+        } else {
+            Channel::Stderr
+        }
+    }
+
+    /// One read from the child's pipe (Supervisor's `record_output`).
     pub fn write(&mut self, data: &[u8]) {
         if data.is_empty() {
+            return;
+        }
+        if self.listener_stdout {
+            if let Some(tap) = &self.tap {
+                let _ = tap.tx.send(ChildOutput::ListenerBytes {
+                    key: tap.key,
+                    data: data.to_vec(),
+                });
+            }
+            self.log_chunk(data);
+            return;
+        }
+        if !self.splitter.enabled() && self.tap.as_ref().is_none_or(|t| !t.events_enabled) {
+            self.log_chunk(data);
+            return;
+        }
+        let mut segments = Vec::new();
+        self.splitter.feed(data, &mut segments);
+        for segment in segments {
+            match segment {
+                Segment::Output { data, captured } => {
+                    if captured {
+                        self.echo(&data);
+                    } else {
+                        self.log_prepared(&data);
+                    }
+                    if let Some(tap) = self.tap.as_ref().filter(|t| t.events_enabled) {
+                        let _ = tap.tx.send(ChildOutput::Log {
+                            key: tap.key,
+                            pid: self.pid,
+                            channel: self.channel(),
+                            data,
+                        });
+                    }
+                }
+                Segment::Communication(data) => {
+                    if let Some(tap) = &self.tap {
+                        let _ = tap.tx.send(ChildOutput::Communication {
+                            key: tap.key,
+                            pid: self.pid,
+                            channel: self.channel(),
+                            data,
+                        });
+                    }
+                    self.mainlog.debug(&format!(
+                        "{} {} emitted a comm event",
+                        sv_core::pyfmt::py_repr_str(&self.process),
+                        self.channel
+                    ));
+                }
+            }
+        }
+    }
+
+    /// A chunk that bypasses capture mode: strip, then log.
+    fn log_chunk(&mut self, data: &[u8]) {
+        if self.listener_stdout {
+            // Supervisor echoes a listener's raw bytes, and strips only
+            // what goes to its log file.
+            self.echo(data);
+            let stripped;
+            let data = if self.strip_ansi {
+                stripped = logtext::strip_ansi(data);
+                &stripped[..]
+            } else {
+                data
+            };
+            if let Some(file) = self.file.as_mut() {
+                file.write(data);
+            }
+            self.report_drops();
             return;
         }
         let stripped;
@@ -88,6 +234,11 @@ impl StreamLog {
         } else {
             data
         };
+        self.log_prepared(data);
+    }
+
+    /// Already-stripped output to the normal log: file, syslog, echo.
+    fn log_prepared(&mut self, data: &[u8]) {
         if let Some(file) = self.file.as_mut() {
             file.write(data);
         }
@@ -97,6 +248,12 @@ impl StreamLog {
                 sys::syslog_line(&format!("{} {line}", self.process));
             }
         }
+        self.echo(data);
+        self.report_drops();
+    }
+
+    /// The main log's debug echo of a chunk.
+    fn echo(&self, data: &[u8]) {
         if self.mainlog.enabled(LogLevel::Debug) {
             let text = logtext::echo_text(data, self.listener_stdout);
             self.mainlog.debug(&format!(
@@ -105,7 +262,6 @@ impl StreamLog {
                 self.channel
             ));
         }
-        self.report_drops();
     }
 
     fn report_drops(&mut self) {
@@ -349,6 +505,7 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
     let Ok(async_fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }) else {
         return;
     };
+    let urgent = sink.as_ref().is_some_and(|s| s.borrow().urgent());
     tokio::task::spawn_local(async move {
         let mut grown = false;
         loop {
@@ -365,6 +522,7 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
                     guard.clear_ready();
                 }
                 ReadOutcome::Drained => guard.clear_ready(),
+                ReadOutcome::Trickle if urgent => guard.clear_ready(),
                 ReadOutcome::Trickle => {
                     guard.clear_ready();
                     drop(guard);

@@ -22,7 +22,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
-use crate::capture::{self, ChildLogs};
+use sv_core::events::{self as ev, Channel, Hub, Listener, ListenerAction, Ticks};
+
+use crate::capture::{self, ChildLogs, ChildOutput, EventTap};
 use crate::mainlog::MainLog;
 use crate::spawn::{self, SpawnContext};
 use crate::sys;
@@ -80,6 +82,86 @@ pub enum BusEvent {
         kind: String,
         data: String,
     },
+    /// A logged chunk of output of a stream with `*_events_enabled`.
+    ProcessLog {
+        group: String,
+        name: String,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// Output captured between the capture-mode tokens.
+    ProcessCommunication {
+        group: String,
+        name: String,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// TICK_`period`, `when` the start of the new slice.
+    Tick {
+        period: u32,
+        when: i64,
+    },
+}
+
+impl BusEvent {
+    /// The Supervisor event listeners hear of.
+    fn to_event(&self) -> ev::Event {
+        match self.clone() {
+            BusEvent::ProcessState {
+                group,
+                name,
+                pid,
+                from,
+                to,
+                expected,
+                tries,
+            } => ev::Event::ProcessState {
+                process: name,
+                group,
+                from,
+                to,
+                expected,
+                tries,
+                pid,
+            },
+            BusEvent::SupervisorState(Mood::Running) => ev::Event::SupervisorRunning,
+            BusEvent::SupervisorState(_) => ev::Event::SupervisorStopping,
+            BusEvent::GroupAdded(g) => ev::Event::GroupAdded(g),
+            BusEvent::GroupRemoved(g) => ev::Event::GroupRemoved(g),
+            BusEvent::RemoteCommunication { kind, data } => {
+                ev::Event::RemoteCommunication { kind, data }
+            }
+            BusEvent::ProcessLog {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            } => ev::Event::ProcessLog {
+                channel,
+                process: name,
+                group,
+                pid,
+                data,
+            },
+            BusEvent::ProcessCommunication {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            } => ev::Event::ProcessCommunication {
+                channel,
+                process: name,
+                group,
+                pid,
+                data,
+            },
+            BusEvent::Tick { period, when } => ev::Event::Tick { period, when },
+        }
+    }
 }
 
 /// The internal event bus: one sender, any number of subscribers; a slow
@@ -157,6 +239,8 @@ pub(crate) struct Managed {
     /// Queue of bytes for the child's stdin (`sendProcessStdin`).
     pub stdin: Option<mpsc::UnboundedSender<Vec<u8>>>,
     pub logs: ChildLogs,
+    /// An event listener's side of the protocol.
+    pub listener: Option<Listener>,
 }
 
 /// Stopping everything, one priority at a time.
@@ -190,6 +274,15 @@ pub struct Supervisor {
     waiters: Vec<Waiter>,
     /// Reloads the configuration (SIGHUP, `reloadConfig`).
     reload: Box<dyn Fn() -> Result<Config, String>>,
+    /// Event listener pools, their buffers and the serials.
+    hub: Hub,
+    /// TICK slices, evaluated only while some pool subscribes to TICK.
+    ticks: Ticks,
+    /// When the next TICK slice starts, if some pool wants TICKs.
+    next_tick: Option<Mono>,
+    /// What the pipe readers report (events, listener answers).
+    output_tx: mpsc::UnboundedSender<ChildOutput>,
+    output_rx: Option<mpsc::UnboundedReceiver<ChildOutput>>,
 }
 
 const WAIT_REPORT_EVERY: Duration = Duration::from_secs(3);
@@ -203,6 +296,7 @@ impl Supervisor {
         reload: Box<dyn Fn() -> Result<Config, String>>,
     ) -> Self {
         let configured = GroupDef::from_config(std::mem::take(&mut config.groups));
+        let (output_tx, output_rx) = mpsc::unbounded_channel();
         Supervisor {
             config,
             configured,
@@ -220,6 +314,11 @@ impl Supervisor {
             next_wait_report: None,
             waiters: Vec::new(),
             reload,
+            hub: Hub::new(),
+            ticks: Ticks::new(),
+            next_tick: None,
+            output_tx,
+            output_rx: Some(output_rx),
         }
     }
 
@@ -244,6 +343,17 @@ impl Supervisor {
     pub(crate) fn add_group(&mut self, def: GroupDef) {
         let mut members = Vec::new();
         let is_listener = matches!(def.kind, GroupKind::EventListener { .. });
+        if let GroupKind::EventListener {
+            buffer_size,
+            events,
+            ..
+        } = &def.kind
+        {
+            // Subscribed before the group is announced: a pool hears of its
+            // own PROCESS_GROUP_ADDED, as in Supervisor.
+            self.hub
+                .add_pool(ev::Pool::new(&def.name, *buffer_size, events));
+        }
         for pc in &def.processes {
             let key = self.next_key;
             self.next_key += 1;
@@ -271,17 +381,26 @@ impl Supervisor {
                             None
                         }
                     });
-                *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(
-                    capture::StreamLog::new(
-                        &pc.name,
-                        channel,
-                        file,
-                        stream,
-                        strip_ansi,
-                        is_listener && channel == "stdout",
-                        self.log.clone(),
-                    ),
-                )));
+                let mut sink = capture::StreamLog::new(
+                    &pc.name,
+                    channel,
+                    file,
+                    stream,
+                    strip_ansi,
+                    is_listener && channel == "stdout",
+                    self.log.clone(),
+                );
+                if (is_listener && channel == "stdout")
+                    || stream.events_enabled
+                    || stream.capture_maxbytes > 0
+                {
+                    sink.set_tap(EventTap {
+                        key,
+                        tx: self.output_tx.clone(),
+                        events_enabled: stream.events_enabled,
+                    });
+                }
+                *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(sink)));
             }
             self.procs.insert(
                 key,
@@ -289,6 +408,7 @@ impl Supervisor {
                     process: Process::new(&def.name, pc.clone()),
                     stdin: None,
                     logs,
+                    listener: is_listener.then(|| Listener::new(&pc.name)),
                 },
             );
             members.push(key);
@@ -315,7 +435,8 @@ impl Supervisor {
             members,
             socket,
         });
-        self.bus.publish(BusEvent::GroupAdded(name));
+        self.emit(BusEvent::GroupAdded(name));
+        self.arm_ticks();
     }
 
     /// Take a group out (its processes must all be stopped).
@@ -324,6 +445,7 @@ impl Supervisor {
             return;
         };
         let group = self.groups.remove(index);
+        self.hub.remove_pool(name);
         for key in &group.members {
             self.procs.remove(key);
         }
@@ -331,7 +453,8 @@ impl Supervisor {
             self.log.info(&format!("Closing socket {}", socket.url()));
             crate::fcgi::close(&socket, fd);
         }
-        self.bus.publish(BusEvent::GroupRemoved(name.to_string()));
+        self.emit(BusEvent::GroupRemoved(name.to_string()));
+        self.arm_ticks();
     }
 
     fn add_groups(&mut self) {
@@ -366,8 +489,12 @@ impl Supervisor {
         let mut sighup = signal(SignalKind::hangup())?;
         let mut sigusr2 = signal(SignalKind::user_defined2())?;
 
+        let mut output_rx = self
+            .output_rx
+            .take()
+            .unwrap_or_else(|| mpsc::unbounded_channel().1);
         self.add_groups();
-        self.bus.publish(BusEvent::SupervisorState(Mood::Running));
+        self.emit(BusEvent::SupervisorState(Mood::Running));
         self.autostart();
         // Starting many programs leaves freed transient memory (argv, env
         // copies) in the allocator; give it back so the resident size
@@ -388,6 +515,13 @@ impl Supervisor {
                 _ = sighup.recv() => self.request_restart(),
                 _ = sigusr2.recv() => self.reopen_logs(),
                 Some(op) = requests.recv() => self.handle(op),
+                Some(output) = output_rx.recv() => {
+                    self.child_output(output);
+                    // Take what else is waiting in one go.
+                    while let Ok(more) = output_rx.try_recv() {
+                        self.child_output(more);
+                    }
+                }
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     self.fire_due();
                 }
@@ -400,6 +534,7 @@ impl Supervisor {
             self.deadlines.first().map(|(t, _)| *t),
             self.next_wait_report,
             self.waiters.iter().filter_map(Waiter::next_report).min(),
+            self.next_tick,
         ]
         .into_iter()
         .flatten()
@@ -448,12 +583,24 @@ impl Supervisor {
         let Some(managed) = self.procs.get_mut(&key) else {
             return Ok(());
         };
+        let input_kind = if matches!(input, Input::Exited { .. }) {
+            InputKind::Exited
+        } else {
+            InputKind::Other
+        };
         match managed.process.step(input, now, autospawn) {
             Ok(effects) => {
                 let changed = effects
                     .iter()
                     .any(|e| matches!(e, Effect::StateChanged { .. }));
-                self.apply(key, effects);
+                // A listener that ended gives back the event it had not
+                // answered; it is requeued once the exit's state changes
+                // are out, before any respawn (Supervisor's `finish`).
+                let unanswered = match input_kind {
+                    InputKind::Exited => managed.listener.as_mut().and_then(Listener::take_event),
+                    InputKind::Other => None,
+                };
+                self.apply(key, effects, unanswered);
                 if changed {
                     self.settle_waiters(key);
                 }
@@ -468,10 +615,15 @@ impl Supervisor {
         }
     }
 
-    fn apply(&mut self, key: ProcKey, effects: Vec<Effect>) {
+    fn apply(&mut self, key: ProcKey, effects: Vec<Effect>, mut unanswered: Option<ev::Queued>) {
         for effect in effects {
             match effect {
-                Effect::Spawn => self.spawn(key),
+                Effect::Spawn => {
+                    if let Some(queued) = unanswered.take() {
+                        self.requeue(key, queued);
+                    }
+                    self.spawn(key)
+                }
                 Effect::Signal { pid, signal } => match sys::send_signal(pid, signal) {
                     Ok(()) => {}
                     Err(Errno::ESRCH) => {
@@ -506,7 +658,9 @@ impl Supervisor {
                     pid,
                 } => {
                     if let Some(m) = self.procs.get(&key) {
-                        self.bus.publish(BusEvent::ProcessState {
+                        let listener_running = to == State::Running && m.listener.is_some();
+                        let pool = m.process.group.clone();
+                        self.emit(BusEvent::ProcessState {
                             group: m.process.group.clone(),
                             name: m.process.name().to_string(),
                             pid,
@@ -515,9 +669,15 @@ impl Supervisor {
                             expected,
                             tries,
                         });
+                        if listener_running {
+                            self.dispatch_pool(&pool);
+                        }
                     }
                 }
             }
+        }
+        if let Some(queued) = unanswered {
+            self.requeue(key, queued);
         }
     }
 
@@ -539,6 +699,15 @@ impl Supervisor {
         );
         match result {
             Ok(child) => {
+                if let Some(listener) = managed.listener.as_mut() {
+                    listener.reset();
+                }
+                for sink in [&managed.logs.stdout, &managed.logs.stderr]
+                    .into_iter()
+                    .flatten()
+                {
+                    sink.borrow_mut().spawned(child.pid);
+                }
                 managed.stdin = child
                     .stdin
                     .map(|stdin| capture::start_stdin_writer(stdin.into()));
@@ -577,6 +746,9 @@ impl Supervisor {
 
     fn fire_due(&mut self) {
         let now = self.now().mono;
+        if self.next_tick.is_some_and(|at| at <= now) {
+            self.tick();
+        }
         while let Some(&(at, key)) = self.deadlines.first() {
             if at > now {
                 break;
@@ -647,7 +819,7 @@ impl Supervisor {
     /// priority stop together, and the next priority starts only when the
     /// current one has fully stopped.
     fn begin_stop(&mut self, restart: Option<Box<Config>>) {
-        self.bus.publish(BusEvent::SupervisorState(self.mood));
+        self.emit(BusEvent::SupervisorState(self.mood));
         let mut priorities: Vec<i64> = self.groups.iter().map(|g| g.def.priority).collect();
         priorities.sort_unstable();
         priorities.dedup();
@@ -748,5 +920,203 @@ impl Supervisor {
             Some(config) => Outcome::Restart(config),
             None => Outcome::Shutdown,
         })
+    }
+}
+
+/// Whether a step was an exit (a listener's unanswered event is then
+/// requeued).
+enum InputKind {
+    Exited,
+    Other,
+}
+
+/// The event machinery: every bus event also goes to the listener pools.
+impl Supervisor {
+    /// Publish on the bus and offer the event to every subscribed pool,
+    /// then dispatch those pools.
+    pub(crate) fn emit(&mut self, event: BusEvent) {
+        let core = event.to_event();
+        self.bus.publish(event);
+        if !self.hub.wants(core.event_type()) {
+            return;
+        }
+        let mut log = Vec::new();
+        let takers = self.hub.notify(core, &mut log);
+        self.write_logs(log);
+        for pool in takers {
+            self.dispatch_pool(&pool);
+        }
+    }
+
+    fn write_logs(&self, log: ev::LogLines) {
+        for (level, message) in log {
+            self.log.log(level, &message);
+        }
+    }
+
+    /// Hand a pool's buffered events to its free listeners.
+    fn dispatch_pool(&mut self, name: &str) {
+        let Some(group) = self.group_of(name) else {
+            return;
+        };
+        let keys = self.sorted_members(group);
+        if self.hub.pool(name).is_none_or(|p| p.buffered() == 0) {
+            return;
+        }
+        // Take the listeners out of the table for the duration.
+        let mut taken: Vec<(ProcKey, bool, Listener)> = Vec::with_capacity(keys.len());
+        for key in &keys {
+            if let Some(m) = self.procs.get_mut(key)
+                && let Some(listener) = m.listener.take()
+            {
+                let running = m.process.state() == State::Running;
+                taken.push((*key, running, listener));
+            }
+        }
+        let stdins: Vec<Option<mpsc::UnboundedSender<Vec<u8>>>> = taken
+            .iter()
+            .map(|(key, _, _)| self.procs.get(key).and_then(|m| m.stdin.clone()))
+            .collect();
+        let server = self.config.supervisord.identifier.clone();
+        let mut log = Vec::new();
+        if let Some(pool) = self.hub.pool_mut(name) {
+            let mut slots: Vec<(bool, &mut Listener)> = taken
+                .iter_mut()
+                .map(|(_, running, l)| (*running, l))
+                .collect();
+            pool.dispatch(
+                &server,
+                &mut slots,
+                |i, bytes| {
+                    stdins[i]
+                        .as_ref()
+                        .is_some_and(|tx| tx.send(bytes.to_vec()).is_ok())
+                },
+                &mut log,
+            );
+        }
+        for (key, _, listener) in taken {
+            if let Some(m) = self.procs.get_mut(&key) {
+                m.listener = Some(listener);
+            }
+        }
+        self.write_logs(log);
+    }
+
+    /// A listener process ended: the event it had not answered goes back
+    /// to the head of its pool.
+    fn requeue(&mut self, key: ProcKey, queued: ev::Queued) {
+        let Some(m) = self.procs.get(&key) else {
+            return;
+        };
+        let pool = m.process.group.clone();
+        let mut log = Vec::new();
+        if let Some(p) = self.hub.pool_mut(&pool) {
+            p.requeue(queued, &mut log);
+        }
+        self.write_logs(log);
+        self.dispatch_pool(&pool);
+    }
+
+    /// What a pipe reader reported.
+    fn child_output(&mut self, output: ChildOutput) {
+        match output {
+            ChildOutput::ListenerBytes { key, data } => {
+                let Some(m) = self.procs.get_mut(&key) else {
+                    return;
+                };
+                let pool = m.process.group.clone();
+                let Some(listener) = m.listener.as_mut() else {
+                    return;
+                };
+                let mut log = Vec::new();
+                let mut actions = Vec::new();
+                listener.feed(&data, &mut log, &mut actions);
+                if let Some(p) = self.hub.pool_mut(&pool) {
+                    for ListenerAction::Requeue(queued) in actions {
+                        p.requeue(queued, &mut log);
+                    }
+                }
+                self.write_logs(log);
+                self.dispatch_pool(&pool);
+            }
+            ChildOutput::Log {
+                key,
+                pid,
+                channel,
+                data,
+            } => {
+                if let Some(m) = self.procs.get(&key) {
+                    let event = BusEvent::ProcessLog {
+                        group: m.process.group.clone(),
+                        name: m.process.name().to_string(),
+                        pid,
+                        channel,
+                        data,
+                    };
+                    self.emit(event);
+                }
+            }
+            ChildOutput::Communication {
+                key,
+                pid,
+                channel,
+                data,
+            } => {
+                if let Some(m) = self.procs.get(&key) {
+                    let event = BusEvent::ProcessCommunication {
+                        group: m.process.group.clone(),
+                        name: m.process.name().to_string(),
+                        pid,
+                        channel,
+                        data,
+                    };
+                    self.emit(event);
+                }
+            }
+        }
+    }
+
+    fn wall_now() -> f64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    }
+
+    /// Arm (or disarm) the TICK deadline: only while some pool subscribes
+    /// to a TICK type. The first evaluation records the current slices.
+    fn arm_ticks(&mut self) {
+        if !self.hub.wants_ticks() {
+            self.ticks.clear();
+            self.next_tick = None;
+            return;
+        }
+        if self.next_tick.is_none() {
+            let wall = Self::wall_now();
+            let _ = self.ticks.evaluate(wall);
+            self.schedule_tick(wall);
+        }
+    }
+
+    fn schedule_tick(&mut self, wall: f64) {
+        let delay = (Ticks::next_due(wall) - wall).max(0.0);
+        self.next_tick = Some(self.now().mono + Duration::from_secs_f64(delay));
+    }
+
+    /// The TICK deadline passed: emit what is due and arm the next one.
+    fn tick(&mut self) {
+        self.next_tick = None;
+        if !self.hub.wants_ticks() {
+            self.ticks.clear();
+            return;
+        }
+        let wall = Self::wall_now();
+        for event in self.ticks.evaluate(wall) {
+            if let ev::Event::Tick { period, when } = event {
+                self.emit(BusEvent::Tick { period, when });
+            }
+        }
+        self.schedule_tick(wall);
     }
 }

@@ -171,8 +171,7 @@ impl Supervisor {
                 });
             }
             Op::RemoteComm { kind, data, reply } => {
-                self.bus
-                    .publish(BusEvent::RemoteCommunication { kind, data });
+                self.emit(BusEvent::RemoteCommunication { kind, data });
                 let _ = reply.send(());
             }
             Op::AllProcessInfo(reply) => {
