@@ -1,7 +1,7 @@
 //! Our `supervisorctl` shell on a real pseudo-terminal (driven by
 //! `tests/compat/tty_drive.py`): tab completion of commands and process
-//! names, `tail -f` interrupted by Ctrl-C back to the prompt, the history
-//! file, and a clean exit.
+//! names, `tail -f` interrupted by Ctrl-C back to the prompt, `fg`, the
+//! history file, and a clean exit.
 
 mod support;
 
@@ -19,6 +19,10 @@ startsecs=0
 [program:other]
 command=sleep 1000
 startsecs=0
+
+[program:echo]
+command=sh -c 'while read line; do echo "got $line"; done'
+startsecs=0
 "#;
 
 #[test]
@@ -26,7 +30,11 @@ fn shell_completes_interrupts_and_keeps_history() {
     let daemon = Daemon::start(Impl::Ours, BODY, Options::default());
     let ok = daemon
         .wait_states(
-            &[("ticker", "RUNNING"), ("other", "RUNNING")],
+            &[
+                ("ticker", "RUNNING"),
+                ("other", "RUNNING"),
+                ("echo", "RUNNING"),
+            ],
             Duration::from_secs(20),
         )
         .is_ok();
@@ -40,6 +48,9 @@ fn shell_completes_interrupts_and_keeps_history() {
         ["", "\r\ntick"],
         ["\u{3}", "supervisor> "],
         ["version\n", "supervisor> "],
+        ["fg echo\n", "<=="],
+        ["hello\n", "got hello"],
+        ["\u{3}", "supervisor> "],
         ["quit\n", null],
     ]);
     let out = Command::new("python3")
@@ -73,6 +84,10 @@ fn shell_completes_interrupts_and_keeps_history() {
         text.contains("==> Press Ctrl-C to exit <==") && text.contains("tick\n"),
     );
     expect("the command after Ctrl-C runs", text.contains("4.3.0\n"));
+    expect(
+        "fg forwards typed lines to the program and shows its output",
+        text.contains("got hello\n"),
+    );
     expect("quit exits 0", text.trim_end().ends_with("exit 0"));
     let saved = std::fs::read_to_string(&history).unwrap_or_default();
     expect(
