@@ -284,6 +284,18 @@ fn logtail_streams_the_end_then_new_output() {
         "[program:talk]\ncommand=/bin/sh -c 'head -c 3000 /dev/zero | tr \"\\\\000\" a; echo; i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo tick $i; sleep 0.05; done; exec sleep 1000'\nstartsecs=0\n",
     );
     d.wait_log("success: talk entered RUNNING state");
+    // RUNNING comes at the spawn (startsecs=0): wait until the 3000 bytes
+    // are in the AUTO stdout log before asking for its end.
+    let dir = d.path("");
+    let logged = wait_until(DEADLINE, || {
+        fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("talk-stdout") && e.metadata().is_ok_and(|m| m.len() >= 3001)
+            })
+        })
+    });
+    assert!(logged, "talk's stdout log never reached 3001 bytes");
     let sock = d.path("s.sock");
     let mut stream = UnixStream::connect(&sock).unwrap();
     stream
