@@ -1,8 +1,9 @@
 //! The HTTP servers of `[unix_http_server]` and `[inet_http_server]`:
 //! binding (with Supervisor's stale-socket handling), basic auth, and the
 //! endpoints clients use — `POST /RPC2`, the streaming `/logtail/<name>`
-//! and `/mainlogtail` of `supervisorctl tail -f` / `maintail -f`, and
-//! `/ok.html`.
+//! and `/mainlogtail` of `supervisorctl tail -f` / `maintail -f`,
+//! `/ok.html`, and the web page (`/`, `/index.html`, `/tail.html`, rendered
+//! by [`crate::web`]).
 //!
 //! Sockets are bound before the daemon forks (so a port in use is a start-up
 //! error with Supervisor's message); the serving happens on the actor's
@@ -35,6 +36,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 const TAIL_START: u64 = 1024;
 /// How often a followed log is checked for new data.
 const TAIL_POLL: Duration = Duration::from_millis(100);
+/// Largest form body the web page accepts.
+const MAX_FORM: usize = 64 << 10;
 
 /// A bound, not yet serving, listener.
 #[derive(Debug)]
@@ -180,13 +183,20 @@ pub fn remove_sockets(servers: &[Server]) {
 struct App {
     dispatcher: Dispatcher,
     credentials: Option<(String, String)>,
+    /// Where requests arrive, for the web page's redirects.
+    local: crate::web::Local,
 }
 
 /// Serve `server` until the runtime stops.
 pub fn spawn(server: &Server, dispatcher: Dispatcher) -> std::io::Result<()> {
+    let port = match &server.bound {
+        Bound::Tcp(listener) => listener.local_addr().ok().map(|a| a.port()),
+        Bound::Unix(..) => None,
+    };
     let app = App {
         dispatcher,
         credentials: server.credentials.clone(),
+        local: crate::web::Local { port },
     };
     let router = axum::Router::new().fallback(handle).with_state(app);
     let timeout = client_timeout();
@@ -258,7 +268,7 @@ where
 }
 
 /// Medusa's error page, which Supervisor's clients see on HTTP errors.
-fn error(status: StatusCode) -> Response {
+pub(crate) fn error(status: StatusCode) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
     let body = format!(
         "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code {}.\r\n<p>Message: {reason}.\r\n</body>\r\n",
@@ -379,7 +389,48 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
     if path == "/ok.html" && matches!(*request.method(), Method::GET | Method::POST) {
         return ([(header::CONTENT_TYPE, "text/plain")], "OK").into_response();
     }
+    let page = match path.as_str() {
+        "/" | "/index.html" => Some(crate::web::Page::Status),
+        "/tail.html" => Some(crate::web::Page::Tail),
+        _ => None,
+    };
+    if let Some(page) = page {
+        return web(app, page, request).await;
+    }
+    if path == "/stylesheets/supervisor.css" && request.method() == Method::GET {
+        return crate::web::stylesheet();
+    }
     error(StatusCode::NOT_FOUND)
+}
+
+/// The web page. Supervisor's page answers GET and POST; other methods
+/// fall through to its static files (HEAD: not found, the rest: 400).
+async fn web(app: App, page: crate::web::Page, request: Request) -> Response {
+    match *request.method() {
+        Method::GET | Method::POST => {}
+        Method::HEAD => return error(StatusCode::NOT_FOUND),
+        _ => return error(StatusCode::BAD_REQUEST),
+    }
+    let (parts, body) = request.into_parts();
+    let body = if parts.method == Method::POST {
+        let read = tokio::time::timeout(client_timeout(), axum::body::to_bytes(body, MAX_FORM));
+        match read.await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE),
+            Err(_) => return error(StatusCode::REQUEST_TIMEOUT),
+        }
+    } else {
+        Bytes::new()
+    };
+    crate::web::serve(
+        &app.dispatcher,
+        page,
+        &parts.headers,
+        parts.uri.query(),
+        body,
+        app.local,
+    )
+    .await
 }
 
 async fn rpc(app: App, request: Request) -> Response {

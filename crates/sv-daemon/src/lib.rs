@@ -17,8 +17,8 @@
 //!   rotating file; [`mainlog`]: supervisord's own log; [`logread`]: reading
 //!   logs back for the RPC layer.
 //!
-//! The transports (XML-RPC, HTTP) arrive with their issues (see
-//! `docs/architecture.md`).
+//! * [`http`]: the HTTP servers (auth, `/RPC2`, log streams); [`rpc`]: the
+//!   XML-RPC method table; [`web`]: the web page.
 
 pub mod boot;
 pub mod capture;
@@ -34,6 +34,7 @@ pub mod rpc;
 pub mod spawn;
 pub mod supervisor;
 pub mod sys;
+pub mod web;
 
 /// The Supervisor release whose behaviour this build reproduces; reported
 /// by `-v` and (later) by `getSupervisorVersion`, because clients compare it.

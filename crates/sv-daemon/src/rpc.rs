@@ -103,6 +103,19 @@ impl Dispatcher {
         .await
     }
 
+    /// A call made by the web page on the user's behalf. Supervisor's page
+    /// builds its own `supervisor` namespace, so it works even when
+    /// `[rpcinterface:supervisor]` is not configured.
+    pub async fn call_for_web(&self, name: &str, params: Vec<Value>) -> Response {
+        let web = Dispatcher {
+            tx: self.tx.clone(),
+            main_interface: true,
+        };
+        web.dispatch(name, &params, false)
+            .await
+            .map_err(Fault::from)
+    }
+
     /// Handle one decoded call.
     pub async fn call(&self, call: MethodCall) -> Response {
         self.dispatch(&call.name, &call.params, false)
