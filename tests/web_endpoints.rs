@@ -627,6 +627,19 @@ fn cross_site_actions_are_refused() {
         ),
     );
     assert_eq!(view.status, 200);
+    // A running process offers Restart and Stop, with its pid and uptime.
+    let page = view.body_text();
+    let pid = daemon.call("supervisor.getProcessInfo", serde_json::json!(["sleeper"]))["ok"]["pid"]
+        .as_i64()
+        .unwrap_or(0);
+    for piece in [
+        "index.html?processname=sleeper&amp;action=restart".to_string(),
+        "index.html?processname=sleeper&amp;action=stop".to_string(),
+        format!("<td class=\"num\">{pid}</td>"),
+        "<td class=\"num\">0:00:".to_string(),
+    ] {
+        assert!(page.contains(&piece), "{piece:?} missing from\n{page}");
+    }
     // The page's own links (same origin), and curl with neither header.
     let same_origin = format!("Sec-Fetch-Site: same-origin\r\n{own}");
     let reply = send(

@@ -398,7 +398,7 @@ impl Row {
             _ => 0,
         };
         let state = int("state") as i32;
-        let running = state == sv_api::ProcessState::Running as i32;
+        let running = state == sv_api::ProcessState::Running.code();
         Row {
             namespec: sv_api::make_namespec(text("group"), text("name")),
             state,
@@ -423,10 +423,10 @@ impl Row {
 
     /// Supervisor's action set per state.
     fn actions(&self) -> Vec<(&'static str, &'static str)> {
-        const RUNNING: i32 = sv_api::ProcessState::Running as i32;
-        const STOPPED: i32 = sv_api::ProcessState::Stopped as i32;
-        const EXITED: i32 = sv_api::ProcessState::Exited as i32;
-        const FATAL: i32 = sv_api::ProcessState::Fatal as i32;
+        const RUNNING: i32 = sv_api::ProcessState::Running.code();
+        const STOPPED: i32 = sv_api::ProcessState::Stopped.code();
+        const EXITED: i32 = sv_api::ProcessState::Exited.code();
+        const FATAL: i32 = sv_api::ProcessState::Fatal.code();
         let mut actions = match self.state {
             RUNNING => vec![("restart", "Restart"), ("stop", "Stop")],
             STOPPED | EXITED | FATAL => vec![("start", "Start")],
