@@ -146,7 +146,9 @@ startsecs=0
 priority=10
 
 [program:bad]
-command=sh -c 'exit 1'
+; The pause keeps Supervisor's reap() right after the spawn from seeing the
+; exit, which would turn startProcess into a SPAWN_ERROR fault (a race).
+command=sh -c 'sleep 0.3; exit 1'
 autostart=false
 ; Supervisor may notice an exit up to a second late: a long startsecs
 ; keeps its "exited too quickly" verdict (and so the events) certain.
