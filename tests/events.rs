@@ -431,3 +431,47 @@ fn superlance_memmon_restarts_a_program_over_its_rss_limit() {
     let err = fs::read_to_string(d.path("memmon.err")).unwrap_or_default();
     assert!(err.contains("Restarting ") && err.contains("hog"), "{err}");
 }
+
+/// Supervisor reads a child's pipes dry before it handles the exit, so the
+/// last words of a process come (as PROCESS_LOG) before its EXITED event.
+#[test]
+fn output_written_before_an_exit_is_delivered_before_the_exit() {
+    let body = format!(
+        "{}[program:lastwords]\ncommand=sh -c 'read line; echo last words; exit 3'\n\
+         autostart=false\nautorestart=false\nstartsecs=0\nstdout_events_enabled=true\n",
+        recorder_section("PROCESS_LOG,PROCESS_STATE_EXITED", 100)
+    );
+    let pair = Pair::start(&body, Options::default());
+    let (reference, ours) = pair.each(|d| {
+        wait_state(d, "rec", "RUNNING");
+        let mut orders = Vec::new();
+        // A few rounds: the race, if there were one, would show.
+        for round in 0..5 {
+            ok(d.rpc("s.supervisor.startProcess('lastwords')"), "start");
+            ok(
+                d.rpc("s.supervisor.sendProcessStdin('lastwords', 'go\\n')"),
+                "poke",
+            );
+            wait_until(DEADLINE, || {
+                envelopes(d)
+                    .iter()
+                    .filter(|e| e.contains("PROCESS_STATE_EXITED"))
+                    .count()
+                    > round
+            });
+        }
+        for e in envelopes(d) {
+            if e.contains("processname:lastwords ") {
+                orders.push(if e.contains("eventname:PROCESS_LOG_STDOUT ") {
+                    "log"
+                } else {
+                    "exited"
+                });
+            }
+        }
+        orders
+    });
+    let want: Vec<&str> = ["log", "exited"].repeat(5);
+    assert_eq!(reference, want, "reference");
+    assert_eq!(ours, want, "ours");
+}

@@ -58,6 +58,12 @@ pub enum ChildOutput {
     },
     /// An event listener wrote on its stdout (the listener protocol).
     ListenerBytes { key: u64, data: Vec<u8> },
+    /// The process exited and its pipes were read dry: sent by the reaper
+    /// after them, so every output event of the child comes first.
+    Reaped {
+        key: u64,
+        status: sv_core::process::ExitStatus,
+    },
 }
 
 /// Where a stream's events go: the actor's output channel.
@@ -491,19 +497,24 @@ fn grow_pipe(fd: &OwnedFd) {
 /// what they hold), so readiness is cleared without the extra read that
 /// would only answer EAGAIN: per chunk of output this costs one read and one
 /// write, as in Supervisor's loop.
-pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
+pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) -> Option<Drain> {
     if nix::fcntl::fcntl(
         &fd,
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
     )
     .is_err()
     {
-        return;
+        return None;
     }
     // SAFETY: `fd` is an open pipe end that the AsyncFd owns from here on;
     // nothing else closes or replaces it while registered.
     let Ok(async_fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }) else {
-        return;
+        return None;
+    };
+    let async_fd = Rc::new(async_fd);
+    let drain = Drain {
+        fd: Rc::clone(&async_fd),
+        sink: sink.clone(),
     };
     let urgent = sink.as_ref().is_some_and(|s| s.borrow().urgent());
     tokio::task::spawn_local(async move {
@@ -535,6 +546,23 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) {
             }
         }
     });
+    Some(drain)
+}
+
+/// A handle on a reader's pipe for the reaper: Supervisor reads a child's
+/// pipes dry before it handles the exit, so output written just before an
+/// exit is logged (and its events sent) before the exit's state change.
+/// Runs on the actor's thread, like the reader.
+pub struct Drain {
+    fd: Rc<AsyncFd<OwnedFd>>,
+    sink: Option<Sink>,
+}
+
+impl Drain {
+    /// Read what the pipe holds now (never blocks: the fd is non-blocking).
+    pub fn drain(&self) {
+        while let ReadOutcome::Full = read_once(self.fd.get_ref(), self.sink.as_ref()) {}
+    }
 }
 
 /// The writer of a child's stdin: `sendProcessStdin` queues bytes and this

@@ -238,6 +238,8 @@ pub(crate) struct Managed {
     pub process: Process,
     /// Queue of bytes for the child's stdin (`sendProcessStdin`).
     pub stdin: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    /// The current child's stdout/stderr readers, read dry at its exit.
+    pub drains: Vec<capture::Drain>,
     pub logs: ChildLogs,
     /// An event listener's side of the protocol.
     pub listener: Option<Listener>,
@@ -407,6 +409,7 @@ impl Supervisor {
                 Managed {
                     process: Process::new(&def.name, pc.clone()),
                     stdin: None,
+                    drains: Vec::new(),
                     logs,
                     listener: is_listener.then(|| Listener::new(&pc.name)),
                 },
@@ -711,11 +714,18 @@ impl Supervisor {
                 managed.stdin = child
                     .stdin
                     .map(|stdin| capture::start_stdin_writer(stdin.into()));
+                managed.drains.clear();
                 if let Some(out) = child.stdout {
-                    capture::start_reader(out.into(), managed.logs.stdout.clone());
+                    managed.drains.extend(capture::start_reader(
+                        out.into(),
+                        managed.logs.stdout.clone(),
+                    ));
                 }
                 if let Some(err) = child.stderr {
-                    capture::start_reader(err.into(), managed.logs.stderr.clone());
+                    managed.drains.extend(capture::start_reader(
+                        err.into(),
+                        managed.logs.stderr.clone(),
+                    ));
                 }
                 self.pids.insert(child.pid, key);
                 let _ = self.step(key, Input::Spawned { pid: child.pid });
@@ -732,8 +742,14 @@ impl Supervisor {
                 Some(key) => {
                     if let Some(m) = self.procs.get_mut(&key) {
                         m.stdin = None;
+                        // What the child wrote before it exited is read now;
+                        // its events queue ahead of the exit, which is
+                        // handled when the output channel reaches it.
+                        for drain in std::mem::take(&mut m.drains) {
+                            drain.drain();
+                        }
                     }
-                    let _ = self.step(key, Input::Exited { status });
+                    let _ = self.output_tx.send(ChildOutput::Reaped { key, status });
                 }
                 None => {
                     let (_, msg) = status.decode();
@@ -1021,6 +1037,10 @@ impl Supervisor {
     /// What a pipe reader reported.
     fn child_output(&mut self, output: ChildOutput) {
         match output {
+            ChildOutput::Reaped { key, status } => {
+                let _ = self.step(key, Input::Exited { status });
+                self.advance_stop();
+            }
             ChildOutput::ListenerBytes { key, data } => {
                 let Some(m) = self.procs.get_mut(&key) else {
                     return;
