@@ -141,7 +141,7 @@ pub fn run(
     {
         let _guard = runtime.enter();
         for server in &servers {
-            if let Err(e) = crate::http::spawn(server, dispatcher.clone()) {
+            if let Err(e) = crate::http::spawn(server, dispatcher.clone(), bus.clone()) {
                 log.critical(&format!("cannot serve [{}]: {e}", server.section));
             }
         }

@@ -3,7 +3,7 @@
 //! endpoints clients use — `POST /RPC2`, the streaming `/logtail/<name>`
 //! and `/mainlogtail` of `supervisorctl tail -f` / `maintail -f`,
 //! `/ok.html`, and the web page (`/`, `/index.html`, `/tail.html`, rendered
-//! by [`crate::web`]).
+//! by [`crate::web`], with its live `/events` stream and its script).
 //!
 //! Sockets are bound before the daemon forks (so a port in use is a start-up
 //! error with Supervisor's message); the serving happens on the actor's
@@ -24,6 +24,7 @@ use sv_core::config::{Listen, ServerConfig};
 use sv_xmlrpc::Limits;
 
 use crate::rpc::Dispatcher;
+use crate::supervisor::Bus;
 
 /// Largest XML-RPC request body accepted.
 const MAX_BODY: usize = 32 << 20;
@@ -185,10 +186,12 @@ struct App {
     credentials: Option<(String, String)>,
     /// Where requests arrive, for the web page's redirects.
     local: crate::web::Local,
+    /// The actor's bus, which `/events` streams from.
+    bus: Bus,
 }
 
 /// Serve `server` until the runtime stops.
-pub fn spawn(server: &Server, dispatcher: Dispatcher) -> std::io::Result<()> {
+pub fn spawn(server: &Server, dispatcher: Dispatcher, bus: Bus) -> std::io::Result<()> {
     let port = match &server.bound {
         Bound::Tcp(listener) => listener.local_addr().ok().map(|a| a.port()),
         Bound::Unix(..) => None,
@@ -197,6 +200,7 @@ pub fn spawn(server: &Server, dispatcher: Dispatcher) -> std::io::Result<()> {
         dispatcher,
         credentials: server.credentials.clone(),
         local: crate::web::Local { port },
+        bus,
     };
     let router = axum::Router::new().fallback(handle).with_state(app);
     let timeout = client_timeout();
@@ -399,6 +403,17 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
     }
     if path == "/stylesheets/supervisor.css" && request.method() == Method::GET {
         return crate::web::stylesheet();
+    }
+    if path == crate::web::SCRIPT_PATH && request.method() == Method::GET {
+        return crate::web::script();
+    }
+    if path == crate::web::live::EVENTS_PATH {
+        if request.method() != Method::GET {
+            return error(StatusCode::BAD_REQUEST);
+        }
+        // Like `/logtail`, the stream is exempt from the request timeouts
+        // (they bound reading a request, not writing an answer).
+        return crate::web::live::events(app.dispatcher.clone(), app.bus.subscribe());
     }
     error(StatusCode::NOT_FOUND)
 }

@@ -35,6 +35,8 @@ use sv_xmlrpc::{Fault, Value};
 
 use crate::rpc::Dispatcher;
 
+pub mod live;
+
 /// Which page a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -52,14 +54,24 @@ pub struct Local {
     pub port: Option<u16>,
 }
 
-/// The policy every page is served with: nothing but our own stylesheet,
-/// no scripts, no framing, forms and links only to ourselves.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+/// The policy every page is served with: nothing but our own stylesheet
+/// and script (no inline script), connections only to ourselves (the
+/// live-update stream), no framing, forms and links only to ourselves.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
+     script-src 'self'; connect-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The stylesheet, served at `/stylesheets/supervisor.css` (where
 /// Supervisor's page keeps its own, so proxies that allow that path work).
 pub const STYLESHEET: &str = include_str!("web/page.css");
+
+/// Where the status page's script is served.
+pub const SCRIPT_PATH: &str = "/scripts/status.js";
+
+/// The status page's script: follows [`live::EVENTS_PATH`] and patches the
+/// rows in place. Our own plain JavaScript, no build step; the page works
+/// without it.
+pub const SCRIPT: &str = include_str!("web/status.js");
 
 /// The request's fields: the query string as Python's `parse_qs` reads it
 /// (blank values dropped, the first of duplicates kept), then a POST body
@@ -283,6 +295,19 @@ pub fn stylesheet() -> Response {
         .into_response()
 }
 
+/// [`SCRIPT_PATH`].
+pub fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript;charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
 fn unexpected(fault: &Fault) -> String {
     format!("unexpected rpc fault [{}] {}", fault.code, fault.string)
 }
@@ -486,7 +511,8 @@ fn render_status(identification: &str, pid: i32, rows: &[Row], message: Option<&
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{id} · processes</title>\n\
-         <link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n</head>\n<body>\n\
+         <link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n\
+         <script src=\"scripts/status.js\" defer></script>\n</head>\n<body>\n\
          <header class=\"top\">\n<h1>{id}</h1>\n\
          <p class=\"meta\">supervisord pid {pid} · Supervisor {version} API · \
          {total} process{plural}{sep}{summary}</p>\n</header>\n<main>\n",
@@ -543,15 +569,20 @@ fn render_row(out: &mut String, row: &Row) {
     let uptime = row.uptime.map(uptime_text).unwrap_or_default();
     let _ = write!(
         out,
-        "<tr>\n<td><span class=\"state {class}\">{state}</span></td>\n\
+        "<tr data-namespec=\"{name}\">\n<td><span class=\"state {class}\">{state}</span></td>\n\
          <td class=\"desc\">{desc}</td>\n\
          <td class=\"name\"><a href=\"{tail}\">{name}</a></td>\n\
-         <td class=\"num\">{pid}</td>\n<td class=\"num\">{uptime}</td>\n<td class=\"actions\">",
+         <td class=\"num pid\">{pid}</td>\n<td class=\"num uptime\"{seconds}>{uptime}</td>\n\
+         <td class=\"actions\">",
         class = row.class(),
         state = escape(&row.statename.to_lowercase()),
         desc = escape(&row.description),
         tail = escape(&format!("tail.html?processname={quoted}")),
         name = escape(&row.namespec),
+        seconds = row
+            .uptime
+            .map(|s| format!(" data-uptime=\"{s}\""))
+            .unwrap_or_default(),
     );
     for (action, label) in row.actions() {
         let _ = write!(

@@ -30,7 +30,7 @@ use crate::spawn::{self, SpawnContext};
 use crate::sys;
 
 mod ops;
-pub use ops::{DaemonInfo, Op, Reply, Selected, Waiter};
+pub use ops::{DaemonInfo, Op, Reply, Selected, Waiter, local_time};
 
 /// A stable handle on a process, valid for as long as its group exists.
 pub type ProcKey = u64;
