@@ -13,6 +13,9 @@
 //! * `a_client_that_never_reads_does_not_block_the_daemon`: with a stream
 //!   open and never read, 200 stop/start cycles over XML-RPC all answer,
 //!   and a new stream still gets changes.
+//! * `an_idle_stream_sends_heartbeats`: with nothing happening, comment
+//!   lines keep coming (every 15 s; 200 ms here through
+//!   `SV_WEB_HEARTBEAT_MS`).
 
 mod support;
 
@@ -22,6 +25,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::daemon::TestDaemon;
 use support::pair::{Daemon, Endpoint, Impl, Options};
 
 /// How long a change may take to arrive on the stream.
@@ -422,4 +426,37 @@ fn a_client_that_never_reads_does_not_block_the_daemon() {
         ok(daemon.call("supervisor.getState", json!([])))["statename"],
         "RUNNING"
     );
+}
+
+#[test]
+fn an_idle_stream_sends_heartbeats() {
+    let daemon = TestDaemon::start_with_env(
+        "",
+        "[unix_http_server]\nfile=%(here)s/s.sock\n",
+        &[("SV_WEB_HEARTBEAT_MS", "200")],
+    );
+    let mut conn = UnixStream::connect(daemon.path("s.sock")).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("read timeout");
+    conn.write_all(b"GET /events HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("send");
+    let mut stream = Stream {
+        conn: Box::new(conn),
+        buffer: Vec::new(),
+    };
+    let end = Instant::now() + EVENT_DEADLINE;
+    while String::from_utf8_lossy(&stream.buffer)
+        .matches(": heartbeat\n\n")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < end && stream.fill(),
+            "no heartbeats: {:?}",
+            String::from_utf8_lossy(&stream.buffer)
+        );
+    }
+    let text = String::from_utf8_lossy(&stream.buffer).into_owned();
+    assert!(text.contains("text/event-stream"), "{text}");
+    assert!(!text.contains("event: "), "nothing happened: {text}");
 }

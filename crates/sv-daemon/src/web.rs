@@ -515,7 +515,7 @@ fn render_status(identification: &str, pid: i32, rows: &[Row], message: Option<&
          <script src=\"scripts/status.js\" defer></script>\n</head>\n<body>\n\
          <header class=\"top\">\n<h1>{id}</h1>\n\
          <p class=\"meta\">supervisord pid {pid} · Supervisor {version} API · \
-         {total} process{plural}{sep}{summary}</p>\n</header>\n<main>\n",
+         {total} process{plural}{sep}<span class=\"counts\">{summary}</span></p>\n</header>\n<main>\n",
         id = escape(identification),
         version = crate::SUPERVISOR_VERSION,
         total = rows.len(),

@@ -40,6 +40,16 @@ pub const EVENTS_PATH: &str = "/events";
 pub const BATCH: Duration = Duration::from_millis(100);
 /// How often an idle stream sends a comment.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// [`HEARTBEAT`], or `SV_WEB_HEARTBEAT_MS` from the environment (so tests
+/// need not wait 15 s for one).
+fn heartbeat() -> Duration {
+    std::env::var("SV_WEB_HEARTBEAT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map_or(HEARTBEAT, Duration::from_millis)
+}
 /// More changes than this in one batch: send `resync` instead (the page
 /// reloads once rather than patching thousands of rows).
 pub const MAX_BATCH: usize = 1000;
@@ -91,6 +101,7 @@ struct Live {
     rx: broadcast::Receiver<BusEvent>,
     dispatcher: Dispatcher,
     greeted: bool,
+    heartbeat: Duration,
 }
 
 /// The `/events` response (the caller checked method and credentials).
@@ -99,6 +110,7 @@ pub fn events(dispatcher: Dispatcher, rx: broadcast::Receiver<BusEvent>) -> Resp
         rx,
         dispatcher,
         greeted: false,
+        heartbeat: heartbeat(),
     };
     let stream = futures_util::stream::unfold(live, |mut live| async move {
         let chunk = live.next().await?;
@@ -127,7 +139,7 @@ impl Live {
             self.greeted = true;
             return Some(Bytes::from_static(HELLO));
         }
-        let idle_until = Instant::now() + HEARTBEAT;
+        let idle_until = Instant::now() + self.heartbeat;
         let first = loop {
             match tokio::time::timeout_at(idle_until, self.rx.recv()).await {
                 Err(_) => return Some(Bytes::from_static(KEEPALIVE)),
@@ -264,6 +276,7 @@ mod tests {
             rx,
             dispatcher: Dispatcher::new(requests, true),
             greeted: false,
+            heartbeat: HEARTBEAT,
         };
         (tx, live)
     }

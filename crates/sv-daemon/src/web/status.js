@@ -112,6 +112,21 @@
     if (actions) { renderActions(actions, change.namespec, change.statename); }
   }
 
+  // The header's "N running, M stopped" from the rows, in the server's
+  // order (by state name).
+  function recount() {
+    var counts = document.querySelector(".counts");
+    if (!counts) { return; }
+    var byState = {};
+    document.querySelectorAll("tr[data-namespec] .state").forEach(function (cell) {
+      var name = cell.textContent;
+      byState[name] = (byState[name] || 0) + 1;
+    });
+    counts.textContent = Object.keys(byState).sort().map(function (name) {
+      return byState[name] + " " + name;
+    }).join(", ");
+  }
+
   var reloadTimer = null;
   function scheduleReload() {
     // At most one reload a second, however many resyncs arrive.
@@ -133,6 +148,7 @@
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       (message.changes || []).forEach(apply);
+      recount();
       tick();
     });
     source.addEventListener("resync", scheduleReload);
