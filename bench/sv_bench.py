@@ -9,7 +9,7 @@ both. Every daemon it starts runs in a temp dir under /tmp and is stopped
 (SIGTERM, then SIGKILL of its whole process tree after a deadline), also on
 Ctrl-C.
 
-    python3 bench/sv_bench.py                 # full run (≈ 25 min)
+    python3 bench/sv_bench.py                 # full run (≈ 15 min)
     python3 bench/sv_bench.py --quick         # smoke mode, tiny sizes, < 60 s
     python3 bench/sv_bench.py --only rpc,respawn --reps 5
 
