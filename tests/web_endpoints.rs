@@ -221,7 +221,17 @@ fn run_step(daemon: &Daemon, endpoint: Endpoint, request: &[u8]) -> Seen {
     let reply = send(daemon, endpoint, request);
     let elapsed = started.elapsed();
     // States right after the answer: an action answers once it is done.
-    let states = states(daemon);
+    // Except for a program that exits at once: Supervisor answers "spawn
+    // error" on the exit and takes BACKOFF -> FATAL on a later loop turn,
+    // so there the settled state is compared.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut states = states(daemon);
+    while (states.contains("quick=STARTING") || states.contains("quick=BACKOFF"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        states = self::states(daemon);
+    }
     let location = reply.header("location").unwrap_or("").to_string();
     let mut shown = None;
     if let Some((_, quoted)) = location.split_once("/?message=") {
