@@ -375,7 +375,10 @@ fn script_is_served_and_referenced() {
         1,
         "no inline script: {html}"
     );
-    assert!(html.contains("<tr data-namespec=\"sleeper\">"), "{html}");
+    assert!(
+        html.contains("<tr data-namespec=\"sleeper\" data-state=\"RUNNING\">"),
+        "{html}"
+    );
     assert!(
         html.contains("data-uptime=\""),
         "running rows carry their uptime: {html}"

@@ -393,19 +393,20 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
     if path == "/ok.html" && matches!(*request.method(), Method::GET | Method::POST) {
         return ([(header::CONTENT_TYPE, "text/plain")], "OK").into_response();
     }
-    let page = match path.as_str() {
-        "/" | "/index.html" => Some(crate::web::Page::Status),
-        "/tail.html" => Some(crate::web::Page::Tail),
-        _ => None,
-    };
-    if let Some(page) = page {
+    if let Some(page) = crate::web::Page::from_path(&path) {
+        if page == crate::web::Page::Action && request.method() != Method::POST {
+            return error(StatusCode::METHOD_NOT_ALLOWED);
+        }
         return web(app, page, request).await;
     }
     if path == "/stylesheets/supervisor.css" && request.method() == Method::GET {
         return crate::web::stylesheet();
     }
     if path == crate::web::SCRIPT_PATH && request.method() == Method::GET {
-        return crate::web::script();
+        return crate::web::script(crate::web::SCRIPT);
+    }
+    if path == crate::web::LOG_SCRIPT_PATH && request.method() == Method::GET {
+        return crate::web::script(crate::web::LOG_SCRIPT);
     }
     if path == crate::web::live::EVENTS_PATH {
         if request.method() != Method::GET {

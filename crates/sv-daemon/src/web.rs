@@ -36,6 +36,8 @@ use sv_xmlrpc::{Fault, Value};
 use crate::rpc::Dispatcher;
 
 pub mod live;
+pub mod logview;
+pub mod session;
 
 /// Which page a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,42 @@ pub enum Page {
     Status,
     /// `/tail.html`: the end of one process's stdout log.
     Tail,
+    /// `/log.html` (ours): a line window of a log, followed live.
+    Log,
+    /// `/logevents` (ours): the log view's live follow.
+    LogEvents,
+    /// `/download` (ours): a whole log file.
+    Download,
+    /// `POST /action` (ours): the page's actions, answered in JSON.
+    Action,
 }
+
+impl Page {
+    /// The page served at `path` (already percent-decoded).
+    pub fn from_path(path: &str) -> Option<Page> {
+        Some(match path {
+            "/" | "/index.html" => Page::Status,
+            "/tail.html" => Page::Tail,
+            "/log.html" => Page::Log,
+            "/logevents" => Page::LogEvents,
+            "/download" => Page::Download,
+            "/action" => Page::Action,
+            _ => return None,
+        })
+    }
+}
+
+/// Our version, shown in the footer.
+pub const OURS: &str = env!("CARGO_PKG_VERSION");
+
+/// The signals the page offers to send.
+pub const SIGNALS: &[&str] = &["HUP", "INT", "QUIT", "TERM", "USR1", "USR2", "KILL"];
+
+/// The line windows the log view offers.
+pub const LINE_CHOICES: &[usize] = &[100, 500, 2000, 10_000];
+
+/// The log view's window when none is asked for.
+pub const DEFAULT_LINES: usize = 500;
 
 /// Where the request arrived, for the redirect's URL when the client sent
 /// no `Host` header (Supervisor then uses its server name and port).
@@ -69,9 +106,15 @@ pub const STYLESHEET: &str = include_str!("web/page.css");
 pub const SCRIPT_PATH: &str = "/scripts/status.js";
 
 /// The status page's script: follows [`live::EVENTS_PATH`] and patches the
-/// rows in place. Our own plain JavaScript, no build step; the page works
-/// without it.
+/// rows in place, sends the actions, filters. Our own plain JavaScript, no
+/// build step; the page works without it.
 pub const SCRIPT: &str = include_str!("web/status.js");
+
+/// Where the log view's script is served.
+pub const LOG_SCRIPT_PATH: &str = "/scripts/log.js";
+
+/// The log view's script: live follow, search, the follow switch.
+pub const LOG_SCRIPT: &str = include_str!("web/log.js");
 
 /// The request's fields: the query string as Python's `parse_qs` reads it
 /// (blank values dropped, the first of duplicates kept), then a POST body
@@ -216,22 +259,87 @@ pub async fn serve(
     let form = form(query, &body);
     match page {
         Page::Tail => tail_page(dispatcher, &form).await,
+        Page::Log => log_page(dispatcher, &form).await,
+        Page::LogEvents => match logview::Source::from_form(&form) {
+            Ok(source) => {
+                let offset = form.get("offset").and_then(|o| o.parse().ok());
+                logview::follow(dispatcher, &source, offset).await
+            }
+            Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+        },
+        Page::Download => match logview::Source::from_form(&form) {
+            Ok(source) => logview::download(dispatcher, &source).await,
+            Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+        },
+        Page::Action => page_action(dispatcher, headers, &form, local).await,
         Page::Status => {
             let Some(action) = form.get("action") else {
-                return status_page(dispatcher, form.get("message").map(String::as_str)).await;
+                let message = form.get("message").map(String::as_str);
+                return status_page(dispatcher, headers, message).await;
             };
             let url = server_url(headers, local);
-            if cross_site(headers, &url) {
+            // A request from our own page carries the session's token; one
+            // that carries a wrong token is refused even if the browser
+            // calls it same-origin.
+            if cross_site(headers, &url)
+                || form
+                    .get(session::FIELD)
+                    .is_some_and(|token| !session::verify(headers, token))
+            {
                 return crate::http::error(StatusCode::FORBIDDEN);
             }
             let namespec = form.get("processname").map(String::as_str);
-            match run_action(dispatcher, action, namespec).await {
+            let signal = form.get("signal").map(String::as_str);
+            match run_action(dispatcher, action, namespec, signal).await {
                 Some(message) => redirect(&format!("{url}/?message={}", url_quote(&message))),
                 // Supervisor raises ValueError for an action it does not
                 // know, which its server turns into a 500.
                 None => crate::http::error(StatusCode::INTERNAL_SERVER_ERROR),
             }
         }
+    }
+}
+
+/// `POST /action`: what the page's script sends. Always needs the
+/// session's token; answers `{"message": …}` (the message the redirect of
+/// `index.html` would carry) instead of a redirect.
+async fn page_action(
+    d: &Dispatcher,
+    headers: &HeaderMap,
+    form: &BTreeMap<String, String>,
+    local: Local,
+) -> Response {
+    let json = |status: StatusCode, message: &str| {
+        let body = serde_json::json!({ "message": message }).to_string();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        no_cache(response.headers_mut());
+        response
+    };
+    let url = server_url(headers, local);
+    let token_ok = form
+        .get(session::FIELD)
+        .is_some_and(|token| session::verify(headers, token));
+    if cross_site(headers, &url) || !token_ok {
+        return json(
+            StatusCode::FORBIDDEN,
+            "Refused: this page's session is not valid (the daemon restarted?). Reload the page.",
+        );
+    }
+    let Some(action) = form.get("action") else {
+        return json(StatusCode::BAD_REQUEST, "No action given");
+    };
+    let namespec = form.get("processname").map(String::as_str);
+    let signal = form.get("signal").map(String::as_str);
+    match run_action(d, action, namespec, signal).await {
+        Some(message) => json(StatusCode::OK, &message),
+        None => json(
+            StatusCode::BAD_REQUEST,
+            &format!("Unknown action {action:?}"),
+        ),
     }
 }
 
@@ -295,15 +403,15 @@ pub fn stylesheet() -> Response {
         .into_response()
 }
 
-/// [`SCRIPT_PATH`].
-pub fn script() -> Response {
+/// One of our scripts ([`SCRIPT`], [`LOG_SCRIPT`]).
+pub fn script(source: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript;charset=utf-8"),
             (header::CACHE_CONTROL, "max-age=3600"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        SCRIPT,
+        source,
     )
         .into_response()
 }
@@ -336,7 +444,12 @@ fn multicall(calls: &[(&str, Option<&str>)]) -> Vec<Value> {
 
 /// Run one action as Supervisor's `StatusView.make_callback` does and
 /// return the message for the redirect; `None` is Supervisor's 500.
-async fn run_action(d: &Dispatcher, action: &str, namespec: Option<&str>) -> Option<String> {
+async fn run_action(
+    d: &Dispatcher,
+    action: &str,
+    namespec: Option<&str>,
+    signal: Option<&str>,
+) -> Option<String> {
     let ask =
         |(name, params): (String, Vec<Value>)| async move { d.call_for_web(&name, params).await };
     // The all-process actions come first: a process name beside them is
@@ -355,9 +468,17 @@ async fn run_action(d: &Dispatcher, action: &str, namespec: Option<&str>) -> Opt
             let _ = ask(call("system.multicall", calls)).await;
             return Some(format!("All restarted at {}", ctime()));
         }
+        // Ours: Supervisor's page has no "start all".
+        "startall" => {
+            let _ = ask(call("supervisor.startAllProcesses", vec![])).await;
+            return Some(format!("All started at {}", ctime()));
+        }
         _ => {}
     }
     let namespec = namespec.filter(|n| !n.is_empty())?;
+    if let Some(message) = group_action(d, action, namespec).await {
+        return Some(message);
+    }
     let spec = || vec![Value::from(namespec)];
     // Supervisor looks the process up before looking at the action, so an
     // unknown process wins over an unknown action.
@@ -400,14 +521,73 @@ async fn run_action(d: &Dispatcher, action: &str, namespec: Option<&str>) -> Opt
                 Err(fault) => unexpected(&fault),
             },
         ),
+        // Ours: Supervisor's page cannot send a signal.
+        "signal" => {
+            let signal = signal.filter(|s| !s.is_empty()).unwrap_or("HUP");
+            let params = vec![Value::from(namespec), Value::from(signal)];
+            Some(match ask(call("supervisor.signalProcess", params)).await {
+                Ok(_) => format!("Signal {signal} sent to {namespec}"),
+                Err(fault) => match FaultCode::from_code(fault.code) {
+                    Some(FaultCode::BadSignal) => format!("ERROR: bad signal {signal}"),
+                    Some(FaultCode::NotRunning) => {
+                        format!("ERROR: Process {namespec}: not running")
+                    }
+                    _ => unexpected(&fault),
+                },
+            })
+        }
         _ => None,
     }
+}
+
+/// The per-group actions (ours): `startgroup`, `stopgroup`,
+/// `restartgroup` with the group's name as `processname`. `None` for any
+/// other action.
+async fn group_action(d: &Dispatcher, action: &str, group: &str) -> Option<String> {
+    let ask =
+        |(name, params): (String, Vec<Value>)| async move { d.call_for_web(&name, params).await };
+    let (method, done) = match action {
+        "startgroup" => ("supervisor.startProcessGroup", "started"),
+        "stopgroup" => ("supervisor.stopProcessGroup", "stopped"),
+        "restartgroup" => ("", "restarted"),
+        _ => return None,
+    };
+    let answer = if method.is_empty() {
+        let calls = multicall(&[
+            ("supervisor.stopProcessGroup", Some(group)),
+            ("supervisor.startProcessGroup", Some(group)),
+        ]);
+        ask(call("system.multicall", calls)).await.map(|results| {
+            // A bad name shows in the first call's result.
+            match results.as_array().and_then(|r| r.first()) {
+                Some(Value::Struct(members))
+                    if members.iter().any(|(k, v)| {
+                        k == "faultCode" && v.as_i32() == Some(FaultCode::BadName.code())
+                    }) =>
+                {
+                    Err(())
+                }
+                _ => Ok(()),
+            }
+        })
+    } else {
+        ask(call(method, vec![Value::from(group)]))
+            .await
+            .map(|_| Ok(()))
+    };
+    Some(match answer {
+        Ok(Ok(())) => format!("Group {group} {done}"),
+        Ok(Err(())) => format!("No such group named {group}"),
+        Err(fault) if fault_is(&fault, FaultCode::BadName) => {
+            format!("No such group named {group}")
+        }
+        Err(fault) => unexpected(&fault),
+    })
 }
 
 /// One row of the status table.
 struct Row {
     namespec: String,
-    state: i32,
     statename: String,
     description: String,
     pid: i64,
@@ -426,7 +606,6 @@ impl Row {
         let running = state == sv_api::ProcessState::Running.code();
         Row {
             namespec: sv_api::make_namespec(text("group"), text("name")),
-            state,
             statename: text("statename").to_string(),
             description: text("description").to_string(),
             pid: int("pid"),
@@ -446,24 +625,19 @@ impl Row {
         }
     }
 
-    /// Supervisor's action set per state.
-    fn actions(&self) -> Vec<(&'static str, &'static str)> {
-        const RUNNING: i32 = sv_api::ProcessState::Running.code();
-        const STOPPED: i32 = sv_api::ProcessState::Stopped.code();
-        const EXITED: i32 = sv_api::ProcessState::Exited.code();
-        const FATAL: i32 = sv_api::ProcessState::Fatal.code();
-        let mut actions = match self.state {
-            RUNNING => vec![("restart", "Restart"), ("stop", "Stop")],
-            STOPPED | EXITED | FATAL => vec![("start", "Start")],
-            _ => vec![],
-        };
-        actions.push(("clearlog", "Clear log"));
-        actions
+    /// The uptime as Supervisor shows it; empty unless running.
+    fn uptime_shown(&self) -> String {
+        self.uptime.map(uptime_text).unwrap_or_default()
+    }
+
+    /// The namespec quoted for a URL.
+    fn quoted(&self) -> String {
+        url_quote(&self.namespec)
     }
 }
 
 /// `H:MM:SS`, with `N day(s), ` in front past a day (Supervisor's uptime).
-fn uptime_text(seconds: i64) -> String {
+pub(crate) fn uptime_text(seconds: i64) -> String {
     let (days, rest) = (seconds / 86_400, seconds % 86_400);
     let clock = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
     match days {
@@ -473,7 +647,40 @@ fn uptime_text(seconds: i64) -> String {
     }
 }
 
-async fn status_page(d: &Dispatcher, message: Option<&str>) -> Response {
+/// The status page.
+#[derive(askama::Template)]
+#[template(path = "status.html")]
+struct StatusTemplate<'a> {
+    title: String,
+    script: &'static str,
+    identification: &'a str,
+    pid: i32,
+    daemon_state: &'a str,
+    total: usize,
+    summary: String,
+    message: Option<&'a str>,
+    csrf: String,
+    groups: Vec<GroupRows>,
+}
+
+/// The rows of one group; `head` when the group gets its own header row
+/// (more than one process, or a process named apart from its group).
+struct GroupRows {
+    name: String,
+    head: bool,
+    rows: Vec<Row>,
+}
+
+/// A rendered template as a page (an error page if rendering failed,
+/// which only a bug in a template could cause).
+fn render(template: &impl askama::Template) -> Response {
+    match template.render() {
+        Ok(body) => html(body),
+        Err(_) => crate::http::error(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+async fn status_page(d: &Dispatcher, headers: &HeaderMap, message: Option<&str>) -> Response {
     let infos = match d.call_for_web("supervisor.getAllProcessInfo", vec![]).await {
         Ok(Value::Array(infos)) => infos,
         // Supervisor's page raises (a 500) while the daemon shuts down.
@@ -491,119 +698,96 @@ async fn status_page(d: &Dispatcher, message: Option<&str>) -> Response {
         .ok()
         .and_then(|v| v.as_i32())
         .unwrap_or(0);
-    let rows: Vec<Row> = infos.iter().map(Row::from_info).collect();
-    html(render_status(&identification, pid, &rows, message))
+    let daemon_state = d
+        .call_for_web("supervisor.getState", vec![])
+        .await
+        .ok()
+        .and_then(|v| {
+            v.get("statename")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let rows: Vec<(String, Row)> = infos
+        .iter()
+        .map(|info| {
+            let group = info.get("group").and_then(Value::as_str).unwrap_or("");
+            (group.to_string(), Row::from_info(info))
+        })
+        .collect();
+    let (session, set_cookie) = session::for_page(headers);
+    let csrf = session
+        .as_deref()
+        .and_then(session::token)
+        .unwrap_or_default();
+    let page = StatusTemplate {
+        title: format!("{identification} · processes"),
+        script: "scripts/status.js",
+        identification: &identification,
+        pid,
+        daemon_state: &daemon_state,
+        total: rows.len(),
+        summary: summary(rows.iter().map(|(_, row)| row.statename.as_str())),
+        message,
+        csrf,
+        groups: group_rows(rows),
+    };
+    let mut response = render(&page);
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
-fn render_status(identification: &str, pid: i32, rows: &[Row], message: Option<&str>) -> String {
+/// `3 running, 1 stopped`: counts by state, in the order of the names.
+fn summary<'a>(states: impl Iterator<Item = &'a str>) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for row in rows {
-        *counts.entry(row.statename.as_str()).or_default() += 1;
+    for state in states {
+        *counts.entry(state).or_default() += 1;
     }
-    let summary = counts
+    counts
         .iter()
         .map(|(state, n)| format!("{n} {}", state.to_lowercase()))
         .collect::<Vec<_>>()
-        .join(", ");
-    let mut out = String::with_capacity(2048 + rows.len() * 600);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{id} · processes</title>\n\
-         <link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n\
-         <script src=\"scripts/status.js\" defer></script>\n</head>\n<body>\n\
-         <header class=\"top\">\n<h1>{id}</h1>\n\
-         <p class=\"meta\">supervisord pid {pid} · Supervisor {version} API · \
-         {total} process{plural}{sep}<span class=\"counts\">{summary}</span></p>\n</header>\n<main>\n",
-        id = escape(identification),
-        version = crate::SUPERVISOR_VERSION,
-        total = rows.len(),
-        plural = if rows.len() == 1 { "" } else { "es" },
-        sep = if rows.is_empty() { "" } else { ": " },
-        summary = escape(&summary),
-    );
-    if let Some(message) = message {
-        let _ = writeln!(
-            out,
-            "<p class=\"message\" role=\"status\">{}</p>",
-            escape(message)
-        );
-    }
-    out.push_str(
-        "<nav class=\"bulk\">\
-         <a class=\"button\" href=\"index.html?action=refresh\">Refresh</a> \
-         <a class=\"button\" href=\"index.html?action=restartall\">Restart all</a> \
-         <a class=\"button danger\" href=\"index.html?action=stopall\">Stop all</a>\
-         </nav>\n",
-    );
-    if rows.is_empty() {
-        out.push_str("<p class=\"empty\">No programs to manage</p>\n");
-    } else {
-        out.push_str(
-            "<table class=\"processes\">\n<thead><tr><th>State</th><th>Description</th>\
-             <th>Name</th><th>Pid</th><th>Uptime</th><th>Actions</th></tr></thead>\n<tbody>\n",
-        );
-        for row in rows {
-            render_row(&mut out, row);
-        }
-        out.push_str("</tbody>\n</table>\n");
-    }
-    let _ = write!(
-        out,
-        "</main>\n<footer>supervisor-rs {} · compatible with Supervisor {}</footer>\n\
-         </body>\n</html>\n",
-        env!("CARGO_PKG_VERSION"),
-        crate::SUPERVISOR_VERSION
-    );
-    out
+        .join(", ")
 }
 
-fn render_row(out: &mut String, row: &Row) {
-    let quoted = url_quote(&row.namespec);
-    let pid = if row.pid > 0 {
-        row.pid.to_string()
-    } else {
-        String::new()
-    };
-    let uptime = row.uptime.map(uptime_text).unwrap_or_default();
-    let _ = write!(
-        out,
-        "<tr data-namespec=\"{name}\">\n<td><span class=\"state {class}\">{state}</span></td>\n\
-         <td class=\"desc\">{desc}</td>\n\
-         <td class=\"name\"><a href=\"{tail}\">{name}</a></td>\n\
-         <td class=\"num pid\">{pid}</td>\n<td class=\"num uptime\"{seconds}>{uptime}</td>\n\
-         <td class=\"actions\">",
-        class = row.class(),
-        state = escape(&row.statename.to_lowercase()),
-        desc = escape(&row.description),
-        tail = escape(&format!("tail.html?processname={quoted}")),
-        name = escape(&row.namespec),
-        seconds = row
-            .uptime
-            .map(|s| format!(" data-uptime=\"{s}\""))
-            .unwrap_or_default(),
-    );
-    for (action, label) in row.actions() {
-        let _ = write!(
-            out,
-            "<a class=\"button\" href=\"{}\">{label}</a> ",
-            escape(&format!("index.html?processname={quoted}&action={action}"))
-        );
+/// Rows (already sorted by group and name, as `getAllProcessInfo` gives
+/// them) split by group.
+fn group_rows(rows: Vec<(String, Row)>) -> Vec<GroupRows> {
+    let mut groups: Vec<GroupRows> = Vec::new();
+    for (group, row) in rows {
+        match groups.last_mut() {
+            Some(last) if last.name == group => last.rows.push(row),
+            _ => groups.push(GroupRows {
+                name: group,
+                head: false,
+                rows: vec![row],
+            }),
+        }
     }
-    let _ = write!(
-        out,
-        "<a class=\"button\" href=\"{}\">Follow stdout</a> \
-         <a class=\"button\" href=\"{}\">Follow stderr</a></td>\n</tr>\n",
-        escape(&format!("logtail/{quoted}")),
-        escape(&format!("logtail/{quoted}/stderr")),
-    );
+    for group in &mut groups {
+        group.head = group.rows.len() > 1 || group.rows.iter().any(|r| r.namespec != group.name);
+    }
+    groups
+}
+
+/// Supervisor's tail page, in our markup.
+#[derive(askama::Template)]
+#[template(path = "tail.html")]
+struct TailTemplate<'a> {
+    title: String,
+    script: &'static str,
+    name: &'a str,
+    quoted: Option<String>,
+    limit: i32,
+    text: &'a str,
 }
 
 /// Supervisor's `TailView`: at least 1024 bytes of the stdout log.
 async fn tail_page(d: &Dispatcher, form: &BTreeMap<String, String>) -> Response {
     let Some(name) = form.get("processname").filter(|n| !n.is_empty()) else {
-        return html(render_tail(None, 1024, "No process name found"));
+        return render_tail(None, 1024, "No process name found");
     };
     let limit = form
         .get("limit")
@@ -629,38 +813,94 @@ async fn tail_page(d: &Dispatcher, form: &BTreeMap<String, String>) -> Response 
         Err(fault) if fault_is(&fault, FaultCode::NoFile) => format!("No file for {name}"),
         Err(fault) => format!("ERROR: {}", unexpected(&fault)),
     };
-    html(render_tail(Some(name), limit, &text))
+    render_tail(Some(name), limit, &text)
 }
 
-fn render_tail(name: Option<&str>, limit: i32, text: &str) -> String {
-    let title = name.unwrap_or("(no process)");
-    let mut out = String::with_capacity(text.len() + 1024);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} · log</title>\n\
-         <link rel=\"stylesheet\" href=\"stylesheets/supervisor.css\">\n</head>\n<body>\n\
-         <header class=\"top\">\n<h1>{title} <small>stdout</small></h1>\n<nav class=\"bulk\">\
-         <a class=\"button\" href=\"index.html\">All processes</a> ",
-        title = escape(title),
-    );
-    if let Some(name) = name {
-        let quoted = url_quote(name);
-        let _ = write!(
-            out,
-            "<a class=\"button\" href=\"{}\">Refresh</a> \
-             <a class=\"button\" href=\"{}\">Follow</a>",
-            escape(&format!("tail.html?processname={quoted}&limit={limit}")),
-            escape(&format!("logtail/{quoted}")),
-        );
+fn render_tail(name: Option<&str>, limit: i32, text: &str) -> Response {
+    let shown = name.unwrap_or("(no process)");
+    render(&TailTemplate {
+        title: format!("{shown} · log"),
+        script: "",
+        name: shown,
+        quoted: name.map(url_quote),
+        limit,
+        text,
+    })
+}
+
+/// The log view (ours).
+#[derive(askama::Template)]
+#[template(path = "log.html")]
+struct LogTemplate<'a> {
+    title: String,
+    script: &'static str,
+    name: &'a str,
+    quoted: String,
+    channel: &'static str,
+    lines: usize,
+    more: usize,
+    problem: Option<String>,
+    window: Vec<String>,
+    shown: usize,
+    more_before: bool,
+    end: u64,
+    open_end: bool,
+    keep: usize,
+}
+
+/// `log.html?processname=<ns>&channel=stdout|stderr|main&lines=<n>`.
+async fn log_page(d: &Dispatcher, form: &BTreeMap<String, String>) -> Response {
+    let lines = form
+        .get("lines")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_LINES)
+        .clamp(1, logview::MAX_LINES);
+    let source = logview::Source::from_form(form);
+    let (name, channel) = match &source {
+        Ok(logview::Source::Main) => ("supervisord".to_string(), "main"),
+        Ok(source) => (source.namespec().to_string(), source.channel()),
+        Err(_) => ("(no process)".to_string(), "stdout"),
+    };
+    let mut page = LogTemplate {
+        title: format!("{name} · {channel} log"),
+        script: "scripts/log.js",
+        name: &name,
+        quoted: if channel == "main" {
+            String::new()
+        } else {
+            url_quote(&name)
+        },
+        channel,
+        lines,
+        more: (lines * 4).min(logview::MAX_LINES),
+        problem: None,
+        window: Vec::new(),
+        shown: 0,
+        more_before: false,
+        end: 0,
+        open_end: false,
+        keep: lines.max(logview::FOLLOW_KEEP),
+    };
+    let path = match &source {
+        Ok(source) => source.path(d).await,
+        Err(message) => Err(message.clone()),
+    };
+    match path {
+        Err(message) => page.problem = Some(message),
+        // Not written yet: an empty window, followed from its start.
+        Ok(path) if !path.exists() => {}
+        Ok(path) => match logview::last_lines(&path, lines) {
+            Ok(window) => {
+                page.shown = window.lines.len();
+                page.more_before = window.more_before;
+                page.end = window.end;
+                page.open_end = window.open_end;
+                page.window = window.lines;
+            }
+            Err(e) => page.problem = Some(format!("Cannot read {}: {e}", path.display())),
+        },
     }
-    let _ = write!(
-        out,
-        "</nav>\n</header>\n<main>\n<pre class=\"log\">{}</pre>\n</main>\n</body>\n</html>\n",
-        escape(text)
-    );
-    out
+    render(&page)
 }
 
 #[cfg(test)]

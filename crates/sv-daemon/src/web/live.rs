@@ -43,7 +43,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// [`HEARTBEAT`], or `SV_WEB_HEARTBEAT_MS` from the environment (so tests
 /// need not wait 15 s for one).
-fn heartbeat() -> Duration {
+pub(crate) fn heartbeat() -> Duration {
     std::env::var("SV_WEB_HEARTBEAT_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

@@ -1,11 +1,17 @@
-// supervisor-rs status page: live rows.
+// supervisor-rs status page: live rows, actions without reloads, filter.
 //
-// Follows the server-sent events of `events` and patches the table in
-// place: state (text and colour class), description, pid, uptime and the
-// row's actions. The uptime of running processes ticks locally every
-// second. On "resync" (this client fell behind, a big burst, or groups
-// changed) the page reloads. Without this script the page still works:
-// every action is a plain link and Refresh reloads.
+// * Follows the server-sent events of `events` and patches the table in
+//   place: the row's `data-state` (the stylesheet shows the actions that
+//   fit the state), state text and colour, description, pid, uptime, and
+//   the counts in the header. Uptimes tick locally every second. On
+//   "resync" (this client fell behind, a big burst, groups changed) the
+//   page reloads, at most once a second.
+// * The action forms are sent to `action` (POST, with the session's CSRF
+//   token) and the answer shown above the table; the row changes arrive
+//   on the event stream. Without this script the same forms post to
+//   `index.html` and the page reloads with the message.
+// * The filter box hides the rows whose name and state do not contain
+//   its text; it is kept in the URL's fragment across reloads.
 "use strict";
 
 (function () {
@@ -31,7 +37,7 @@
     return days + (days === 1 ? " day, " : " days, ") + clock;
   }
 
-  // Running rows: the uptime cell's seconds at `base` (ms, local clock).
+  // Running rows: uptime cell -> its start (ms, local clock).
   var ticking = new Map();
 
   function tick() {
@@ -42,54 +48,18 @@
     });
   }
 
-  function link(namespec, action, label) {
-    var a = document.createElement("a");
-    a.className = "button";
-    a.href = "index.html?processname=" + encodeURIComponent(namespec) +
-      "&action=" + action;
-    a.textContent = label;
-    return a;
-  }
-
-  function follow(namespec, stream, label) {
-    var a = document.createElement("a");
-    a.className = "button";
-    a.href = "logtail/" + encodeURIComponent(namespec) + stream;
-    a.textContent = label;
-    return a;
-  }
-
-  // The same action set as the server renders for each state.
-  function renderActions(cell, namespec, statename) {
-    var actions = [];
-    if (statename === "RUNNING") {
-      actions = [["restart", "Restart"], ["stop", "Stop"]];
-    } else if (statename === "STOPPED" || statename === "EXITED" ||
-               statename === "FATAL") {
-      actions = [["start", "Start"]];
-    }
-    actions.push(["clearlog", "Clear log"]);
-    var nodes = actions.map(function (a) { return link(namespec, a[0], a[1]); });
-    nodes.push(follow(namespec, "", "Follow stdout"));
-    nodes.push(follow(namespec, "/stderr", "Follow stderr"));
-    cell.textContent = "";
-    nodes.forEach(function (node) {
-      cell.appendChild(node);
-      cell.appendChild(document.createTextNode(" "));
+  var rows = new Map();
+  function indexRows() {
+    rows.clear();
+    document.querySelectorAll("tr[data-namespec]").forEach(function (row) {
+      rows.set(row.getAttribute("data-namespec"), row);
     });
   }
 
-  function rowFor(namespec) {
-    var rows = document.querySelectorAll("tr[data-namespec]");
-    for (var i = 0; i < rows.length; i++) {
-      if (rows[i].getAttribute("data-namespec") === namespec) { return rows[i]; }
-    }
-    return null;
-  }
-
   function apply(change) {
-    var row = rowFor(change.namespec);
+    var row = rows.get(change.namespec);
     if (!row) { scheduleReload(); return; }
+    row.setAttribute("data-state", change.statename);
     var state = row.querySelector(".state");
     if (state) {
       state.className = "state " + (CLASSES[change.statename] || "st-stopped");
@@ -108,40 +78,116 @@
         uptime.textContent = "";
       }
     }
-    var actions = row.querySelector(".actions");
-    if (actions) { renderActions(actions, change.namespec, change.statename); }
   }
 
-  // The header's "N running, M stopped" from the rows, in the server's
-  // order (by state name).
+  // The header's "N running, M stopped" from the rows, ordered by state
+  // name as the server orders it.
   function recount() {
-    var counts = document.querySelector(".counts");
+    var counts = document.getElementById("counts");
     if (!counts) { return; }
     var byState = {};
-    document.querySelectorAll("tr[data-namespec] .state").forEach(function (cell) {
-      var name = cell.textContent;
+    rows.forEach(function (row) {
+      var name = (row.getAttribute("data-state") || "").toLowerCase();
       byState[name] = (byState[name] || 0) + 1;
     });
     counts.textContent = Object.keys(byState).sort().map(function (name) {
       return byState[name] + " " + name;
     }).join(", ");
+    applyFilter();
   }
 
   var reloadTimer = null;
   function scheduleReload() {
-    // At most one reload a second, however many resyncs arrive.
     if (reloadTimer === null) {
       reloadTimer = setTimeout(function () { window.location.reload(); }, 1000);
     }
   }
 
+  function showMessage(text, failed) {
+    var message = document.getElementById("message");
+    if (!message) { return; }
+    message.textContent = text;
+    message.hidden = false;
+    message.classList.toggle("failed", !!failed);
+  }
+
+  // Send an action form to `action`; the answer is a message, the state
+  // changes come over the event stream.
+  function onSubmit(event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("act")) { return; }
+    var button = event.submitter;
+    var data = new URLSearchParams(new FormData(form, button));
+    if (data.get("action") === "refresh") { return; }  // a plain reload
+    event.preventDefault();
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    showMessage("Working: " + data.get("action") +
+      (data.get("processname") ? " " + data.get("processname") : "") + "…");
+    // An absolute URL: a page opened as http://user:pw@host/ keeps the
+    // credentials in its base URL, and fetch() refuses such URLs.
+    fetch(new URL("action", window.location.href), {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      return response.json().then(function (body) {
+        showMessage(body.message, !response.ok || /^ERROR|unexpected rpc fault|^No such/.test(body.message));
+      });
+    }).catch(function () {
+      showMessage("The daemon did not answer", true);
+    }).then(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+    });
+  }
+
+  function applyFilter() {
+    var box = document.getElementById("filter");
+    if (!box) { return; }
+    var needle = box.value.trim().toLowerCase();
+    rows.forEach(function (row, namespec) {
+      var state = (row.getAttribute("data-state") || "").toLowerCase();
+      var match = needle === "" || namespec.toLowerCase().indexOf(needle) >= 0 ||
+        state.indexOf(needle) >= 0;
+      row.hidden = !match;
+    });
+    document.querySelectorAll("tbody[data-group]").forEach(function (body) {
+      var head = body.querySelector("tr.group-head");
+      if (!head) { return; }
+      head.hidden = !body.querySelector("tr[data-namespec]:not([hidden])");
+    });
+  }
+
+  function setupFilter() {
+    var box = document.getElementById("filter");
+    if (!box) { return; }
+    box.hidden = false;
+    var match = /(?:^#|&)filter=([^&]*)/.exec(window.location.hash);
+    if (match) { box.value = decodeURIComponent(match[1]); }
+    box.addEventListener("input", function () {
+      var url = window.location.pathname + window.location.search +
+        (box.value ? "#filter=" + encodeURIComponent(box.value) : "");
+      history.replaceState(null, "", url);
+      applyFilter();
+    });
+    applyFilter();
+  }
+
   function start() {
+    indexRows();
     var loaded = Date.now();
     document.querySelectorAll("td.uptime[data-uptime]").forEach(function (cell) {
       var seconds = Number(cell.getAttribute("data-uptime"));
       if (!isNaN(seconds)) { ticking.set(cell, loaded - 1000 * seconds); }
     });
     setInterval(tick, 1000);
+    setupFilter();
+    document.addEventListener("submit", onSubmit);
+    // A message from a reload-style action should not come back on reload.
+    if (/[?&]message=/.test(window.location.search)) {
+      history.replaceState(null, "", window.location.pathname + window.location.hash);
+    }
     if (!window.EventSource) { return; }
     var source = new EventSource("events");
     source.addEventListener("state", function (event) {
