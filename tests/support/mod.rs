@@ -1,4 +1,5 @@
 pub mod bin;
+pub mod browser;
 pub mod daemon;
 pub mod pair;
 pub mod reference;
