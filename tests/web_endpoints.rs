@@ -743,9 +743,13 @@ startsecs=0
             "{target}: CSP {csp:?}"
         );
         // The status page's own script tag is the only markup allowed.
-        let body = reply
-            .body_text()
-            .replace("<script src=\"scripts/status.js\" defer></script>", "");
+        let body = reply.body_text().replace(
+            &format!(
+                "<script src=\"scripts/status.js?v={}\" defer></script>",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "",
+        );
         for raw in ["<script", "<i>", "\"q\"", "&amp;]", "'&amp;"] {
             assert!(
                 !body.contains(raw),

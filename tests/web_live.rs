@@ -367,7 +367,10 @@ fn script_is_served_and_referenced() {
     assert_eq!(page.status, 200);
     let html = page.body_text();
     assert!(
-        html.contains("<script src=\"scripts/status.js\" defer></script>"),
+        html.contains(&format!(
+            "<script src=\"scripts/status.js?v={}\" defer></script>",
+            env!("CARGO_PKG_VERSION")
+        )),
         "{html}"
     );
     assert_eq!(

@@ -8,6 +8,12 @@
 //!   nothing happens; `index.html` with a wrong `csrf` field is refused
 //!   while Supervisor's token-less form post still works; `GET /action`
 //!   is 405.
+//! * `a_browser_that_says_nothing_is_asked_first`: a legacy GET action from
+//!   a browser that sends neither `Sec-Fetch-Site` nor `Origin` (plain
+//!   HTTP to a remote address; a forged link or image looks the same) gets
+//!   a confirmation page instead of the action; confirming runs it. curl's
+//!   GET runs at once; a TLS proxy's `https` Origin with the browser's
+//!   `Sec-Fetch-Site: same-origin` is accepted.
 //! * `group_and_signal_actions`: `startgroup` / `stopgroup` /
 //!   `restartgroup`, `signal`, `startall`, and their messages for unknown
 //!   names and bad signals.
@@ -79,7 +85,7 @@ fn session(daemon: &Daemon) -> (String, String) {
         .expect("the page sets a session cookie")
         .to_string();
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
     let pair = cookie.split(';').next().unwrap_or("").to_string();
@@ -147,12 +153,10 @@ fn page_actions_need_the_session_token() {
     let body = format!("csrf={token}&processname=sleeper&action=start");
     let reply = request(&daemon, "POST", "/index.html", &with_cookie, &body);
     assert_eq!(reply.status, 301);
-    assert!(
-        reply
-            .header("location")
-            .is_some_and(|l| l.ends_with("/?message=Process%20sleeper%20started")),
-        "{:?}",
-        reply.header("location")
+    // The page's own form: back to the page, relative.
+    assert_eq!(
+        reply.header("location"),
+        Some("index.html?message=Process%20sleeper%20started")
     );
     // Supervisor's own form post, without any token, still works.
     let reply = request(
@@ -174,6 +178,82 @@ fn page_actions_need_the_session_token() {
     );
     assert_eq!(reply.status, 400);
     assert_eq!(get(&daemon, "/action").status, 405);
+}
+
+#[test]
+fn a_browser_that_says_nothing_is_asked_first() {
+    let daemon = Daemon::start(Impl::Ours, BODY, Options::inet_open());
+    daemon
+        .wait_states(&[("sleeper", "RUNNING")], READ)
+        .expect("sleeper running");
+    let browser = "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/148.0\r\n\
+                   Upgrade-Insecure-Requests: 1\r\n";
+    let ask = request(
+        &daemon,
+        "GET",
+        "/index.html?processname=sleeper&action=stop",
+        browser,
+        "",
+    );
+    assert_eq!(ask.status, 200);
+    let page = ask.body_text();
+    assert!(page.contains("Confirm: stop sleeper"), "{page}");
+    assert_eq!(state(&daemon, "sleeper"), "RUNNING");
+    // Confirming posts the same fields with the session's token.
+    let cookie = ask
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let marker = "name=\"csrf\" value=\"";
+    let at = page.find(marker).expect("token") + marker.len();
+    let token = page[at..].split('"').next().unwrap_or("");
+    assert!(
+        page.contains("name=\"processname\" value=\"sleeper\""),
+        "{page}"
+    );
+    assert!(page.contains("name=\"action\" value=\"stop\""), "{page}");
+    let confirm = request(
+        &daemon,
+        "POST",
+        "/index.html",
+        &format!(
+            "{browser}Cookie: {cookie}\r\nOrigin: http://127.0.0.1:{}\r\n",
+            daemon.port.unwrap_or(0)
+        ),
+        &format!("csrf={token}&processname=sleeper&action=stop"),
+    );
+    assert_eq!(confirm.status, 301);
+    // Back to the page it came from, relative (proxies, prefixes, TLS).
+    assert_eq!(
+        confirm.header("location"),
+        Some("index.html?message=Process%20sleeper%20stopped")
+    );
+    assert_eq!(state(&daemon, "sleeper"), "STOPPED");
+    // curl (no browser headers): at once, Supervisor's absolute redirect.
+    let curl = request(
+        &daemon,
+        "GET",
+        "/index.html?processname=sleeper&action=start",
+        "User-Agent: curl/8.5.0\r\n",
+        "",
+    );
+    assert_eq!(curl.status, 301);
+    assert_eq!(state(&daemon, "sleeper"), "RUNNING");
+    // Behind a TLS-terminating proxy: Origin https://…, Sec-Fetch-Site
+    // same-origin.
+    let (cookie, token) = session(&daemon);
+    let reply = request(
+        &daemon,
+        "POST",
+        "/action",
+        &format!(
+            "Cookie: {cookie}\r\nOrigin: https://sv.example.com\r\nSec-Fetch-Site: same-origin\r\n"
+        ),
+        &format!("csrf={token}&processname=sleeper&action=stop"),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body_text());
+    assert_eq!(state(&daemon, "sleeper"), "STOPPED");
 }
 
 #[test]

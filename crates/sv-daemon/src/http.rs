@@ -442,6 +442,7 @@ async fn web(app: App, page: crate::web::Page, request: Request) -> Response {
         &app.dispatcher,
         page,
         &parts.headers,
+        parts.method == Method::POST,
         parts.uri.query(),
         body,
         app.local,

@@ -228,22 +228,73 @@ fn server_url(headers: &HeaderMap, local: Local) -> String {
     }
 }
 
+/// Where a browser says a request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provenance {
+    /// From a page of this server, or typed/bookmarked by the user.
+    SameOrigin,
+    /// On behalf of another site.
+    CrossSite,
+    /// The client said nothing: a script, or a browser talking plain HTTP
+    /// to an address it does not trust (it then sends no
+    /// `Sec-Fetch-Site`, and no `Origin` on a GET).
+    Unknown,
+}
+
+/// `host[:port]` with the scheme's default port dropped, lower case.
+fn authority(host: &str, scheme_default: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    match host.rsplit_once(':') {
+        Some((name, port)) if port == scheme_default || port.is_empty() => name.to_string(),
+        _ => host,
+    }
+}
+
+/// What `Sec-Fetch-Site` says, or else what `Origin` against `Host` says.
+/// The scheme is not compared: behind a TLS-terminating proxy the page is
+/// `https://…` while this server speaks plain HTTP.
+fn provenance(headers: &HeaderMap) -> Provenance {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return match site.to_str() {
+            Ok("same-origin" | "none") => Provenance::SameOrigin,
+            _ => Provenance::CrossSite,
+        };
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Provenance::Unknown;
+    };
+    let origin = origin.to_str().unwrap_or("null");
+    let (scheme, host) = origin.split_once("://").unwrap_or(("", ""));
+    let default_port = if scheme == "https" { "443" } else { "80" };
+    let ours = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match ours {
+        Some(ours)
+            if !host.is_empty()
+                && (authority(host, default_port) == authority(ours, "80")
+                    || authority(host, default_port) == authority(ours, "443")) =>
+        {
+            Provenance::SameOrigin
+        }
+        _ => Provenance::CrossSite,
+    }
+}
+
 /// Whether a browser sent this request on behalf of another site. Only
 /// browsers send `Sec-Fetch-Site` and `Origin`; `curl` and scripts send
 /// neither and are never refused.
-fn cross_site(headers: &HeaderMap, own_origin: &str) -> bool {
-    let fetch_site = headers
-        .get("sec-fetch-site")
-        .map(|v| v.to_str().unwrap_or("cross-site"));
-    if let Some(site) = fetch_site
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
-    }
-    match headers.get(header::ORIGIN) {
-        Some(origin) => origin.to_str().map_or(true, |o| o != own_origin),
-        None => false,
-    }
+fn cross_site(headers: &HeaderMap) -> bool {
+    provenance(headers) == Provenance::CrossSite
+}
+
+/// Whether the client looks like a browser (every browser's user agent
+/// starts with `Mozilla/`; `curl`, `wget`, Python's clients do not).
+fn looks_like_browser(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("Mozilla/"))
+        || headers.contains_key(header::UPGRADE_INSECURE_REQUESTS)
+        || headers.contains_key("sec-ch-ua")
 }
 
 /// Serve one page request (GET or POST; the caller checked the method and
@@ -252,6 +303,7 @@ pub async fn serve(
     dispatcher: &Dispatcher,
     page: Page,
     headers: &HeaderMap,
+    post: bool,
     query: Option<&str>,
     body: Bytes,
     local: Local,
@@ -262,36 +314,60 @@ pub async fn serve(
         Page::Log => log_page(dispatcher, &form).await,
         Page::LogEvents => match logview::Source::from_form(&form) {
             Ok(source) => {
-                let offset = form.get("offset").and_then(|o| o.parse().ok());
+                // A browser reconnecting goes on from the last id it got.
+                let resume = headers
+                    .get("last-event-id")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok());
+                let offset = resume.or_else(|| form.get("offset").and_then(|o| o.parse().ok()));
                 logview::follow(dispatcher, &source, offset).await
             }
-            Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+            Err(message) => text_error(StatusCode::BAD_REQUEST, message),
         },
         Page::Download => match logview::Source::from_form(&form) {
             Ok(source) => logview::download(dispatcher, &source).await,
-            Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+            Err(message) => text_error(StatusCode::BAD_REQUEST, message),
         },
-        Page::Action => page_action(dispatcher, headers, &form, local).await,
+        Page::Action => page_action(dispatcher, headers, &form).await,
         Page::Status => {
             let Some(action) = form.get("action") else {
                 let message = form.get("message").map(String::as_str);
                 return status_page(dispatcher, headers, message).await;
             };
-            let url = server_url(headers, local);
-            // A request from our own page carries the session's token; one
-            // that carries a wrong token is refused even if the browser
-            // calls it same-origin.
-            if cross_site(headers, &url)
-                || form
-                    .get(session::FIELD)
-                    .is_some_and(|token| !session::verify(headers, token))
-            {
-                return crate::http::error(StatusCode::FORBIDDEN);
-            }
+            let from_page = match form.get(session::FIELD) {
+                // From our own page: the token must be the session's.
+                Some(token) => {
+                    if !session::verify(headers, token) || cross_site(headers) {
+                        return crate::http::error(StatusCode::FORBIDDEN);
+                    }
+                    true
+                }
+                // Supervisor's form, from a script or a browser.
+                None => match provenance(headers) {
+                    Provenance::CrossSite => return crate::http::error(StatusCode::FORBIDDEN),
+                    Provenance::SameOrigin => false,
+                    // A browser that says nothing may be following a
+                    // forged link or image from another site: ask.
+                    Provenance::Unknown if !post && looks_like_browser(headers) => {
+                        return confirm_page(headers, &form);
+                    }
+                    Provenance::Unknown => false,
+                },
+            };
             let namespec = form.get("processname").map(String::as_str);
             let signal = form.get("signal").map(String::as_str);
             match run_action(dispatcher, action, namespec, signal).await {
-                Some(message) => redirect(&format!("{url}/?message={}", url_quote(&message))),
+                // The page's own forms come back to the page they were on
+                // (relative, so proxies with a prefix or TLS keep working);
+                // scripts get Supervisor's absolute redirect.
+                Some(message) if from_page => {
+                    redirect(&format!("index.html?message={}", url_quote(&message)))
+                }
+                Some(message) => redirect(&format!(
+                    "{}/?message={}",
+                    server_url(headers, local),
+                    url_quote(&message)
+                )),
                 // Supervisor raises ValueError for an action it does not
                 // know, which its server turns into a 500.
                 None => crate::http::error(StatusCode::INTERNAL_SERVER_ERROR),
@@ -300,14 +376,66 @@ pub async fn serve(
     }
 }
 
+/// A plain-text error whose body may repeat request input.
+fn text_error(status: StatusCode, message: String) -> Response {
+    let mut response = (status, message).into_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The page asking to confirm an action that came in a way another site
+/// could have forged.
+#[derive(askama::Template)]
+#[template(path = "confirm.html")]
+struct ConfirmTemplate<'a> {
+    title: String,
+    script: &'static str,
+    action: &'a str,
+    target: &'a str,
+    fields: Vec<(&'a str, &'a str)>,
+    csrf: String,
+}
+
+fn confirm_page(headers: &HeaderMap, form: &BTreeMap<String, String>) -> Response {
+    let (session, set_cookie) = session::for_page(headers);
+    let csrf = session
+        .as_deref()
+        .and_then(session::token)
+        .unwrap_or_default();
+    let action = form.get("action").map(String::as_str).unwrap_or("");
+    let target = form
+        .get("processname")
+        .map(String::as_str)
+        .unwrap_or("all processes");
+    let fields = ["processname", "action", "signal"]
+        .iter()
+        .filter_map(|&k| form.get(k).map(|v| (k, v.as_str())))
+        .collect();
+    let mut response = render(&ConfirmTemplate {
+        title: format!("Confirm {action}"),
+        script: "",
+        action,
+        target,
+        fields,
+        csrf,
+    });
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
 /// `POST /action`: what the page's script sends. Always needs the
-/// session's token; answers `{"message": …}` (the message the redirect of
-/// `index.html` would carry) instead of a redirect.
+/// session's token (which another site cannot read), and is refused when
+/// the browser says it is cross-site; answers `{"message": …}` (the
+/// message the redirect of `index.html` would carry) instead of a redirect.
 async fn page_action(
     d: &Dispatcher,
     headers: &HeaderMap,
     form: &BTreeMap<String, String>,
-    local: Local,
 ) -> Response {
     let json = |status: StatusCode, message: &str| {
         let body = serde_json::json!({ "message": message }).to_string();
@@ -319,11 +447,10 @@ async fn page_action(
         no_cache(response.headers_mut());
         response
     };
-    let url = server_url(headers, local);
     let token_ok = form
         .get(session::FIELD)
         .is_some_and(|token| session::verify(headers, token));
-    if cross_site(headers, &url) || !token_ok {
+    if cross_site(headers) || !token_ok {
         return json(
             StatusCode::FORBIDDEN,
             "Refused: this page's session is not valid (the daemon restarted?). Reload the page.",
@@ -889,15 +1016,27 @@ async fn log_page(d: &Dispatcher, form: &BTreeMap<String, String>) -> Response {
         Err(message) => page.problem = Some(message),
         // Not written yet: an empty window, followed from its start.
         Ok(path) if !path.exists() => {}
-        Ok(path) => match logview::last_lines(&path, lines) {
-            Ok(window) => {
-                page.shown = window.lines.len();
-                page.more_before = window.more_before;
-                page.end = window.end;
-                page.open_end = window.open_end;
-                page.window = window.lines;
+        Ok(path) => match logview::regular_file(&path) {
+            Err(message) => page.problem = Some(message),
+            Ok(()) => {
+                let read = tokio::task::spawn_blocking({
+                    let path = path.clone();
+                    move || logview::last_lines(&path, lines)
+                });
+                match read.await {
+                    Ok(Ok(window)) => {
+                        page.shown = window.lines.len();
+                        page.more_before = window.more_before;
+                        page.end = window.end;
+                        page.open_end = window.open_end;
+                        page.window = window.lines;
+                    }
+                    Ok(Err(e)) => {
+                        page.problem = Some(format!("Cannot read {}: {e}", path.display()));
+                    }
+                    Err(_) => page.problem = Some("Reading the log failed".to_string()),
+                }
             }
-            Err(e) => page.problem = Some(format!("Cannot read {}: {e}", path.display())),
         },
     }
     render(&page)
@@ -963,22 +1102,62 @@ mod tests {
 
     #[test]
     fn cross_site_detection() {
-        let own = "http://127.0.0.1:9001";
         let with = |pairs: &[(&'static str, &str)]| {
             let mut h = HeaderMap::new();
+            h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:9001"));
             for (k, v) in pairs {
                 h.insert(*k, HeaderValue::from_str(v).unwrap());
             }
-            cross_site(&h, own)
+            provenance(&h)
         };
-        assert!(!with(&[]), "curl sends neither header");
-        assert!(with(&[("sec-fetch-site", "cross-site")]));
-        assert!(with(&[("sec-fetch-site", "same-site")]));
-        assert!(!with(&[("sec-fetch-site", "same-origin")]));
-        assert!(!with(&[("sec-fetch-site", "none")]));
-        assert!(with(&[("origin", "http://evil.example")]));
-        assert!(with(&[("origin", "null")]));
-        assert!(!with(&[("origin", own)]));
+        use Provenance::*;
+        assert_eq!(with(&[]), Unknown, "curl sends neither header");
+        assert_eq!(with(&[("sec-fetch-site", "cross-site")]), CrossSite);
+        assert_eq!(with(&[("sec-fetch-site", "same-site")]), CrossSite);
+        assert_eq!(with(&[("sec-fetch-site", "same-origin")]), SameOrigin);
+        assert_eq!(with(&[("sec-fetch-site", "none")]), SameOrigin);
+        assert_eq!(with(&[("origin", "http://evil.example")]), CrossSite);
+        assert_eq!(with(&[("origin", "http://127.0.0.1:9002")]), CrossSite);
+        assert_eq!(with(&[("origin", "null")]), CrossSite);
+        assert_eq!(with(&[("origin", "http://127.0.0.1:9001")]), SameOrigin);
+        // Sec-Fetch-Site wins over an Origin a TLS proxy makes differ.
+        assert_eq!(
+            with(&[
+                ("origin", "https://127.0.0.1:9001"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            SameOrigin
+        );
+        // Behind a TLS proxy that forwards Host: the scheme is not compared.
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("Sv.Example.com"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://sv.example.com"),
+        );
+        assert_eq!(provenance(&h), SameOrigin);
+        h.insert(header::HOST, HeaderValue::from_static("sv.example.com:80"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://sv.example.com"),
+        );
+        assert_eq!(provenance(&h), SameOrigin);
+    }
+
+    #[test]
+    fn browsers_are_told_from_scripts() {
+        let ua = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::USER_AGENT, HeaderValue::from_static(v));
+            looks_like_browser(&h)
+        };
+        assert!(ua(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/148.0"
+        ));
+        assert!(!ua("curl/8.5.0"));
+        assert!(!ua("Wget/1.21.3"));
+        assert!(!ua("Python-urllib/3.11"));
+        assert!(!looks_like_browser(&HeaderMap::new()));
     }
 
     #[test]

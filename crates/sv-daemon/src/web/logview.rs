@@ -127,41 +127,77 @@ pub struct Window {
     pub open_end: bool,
 }
 
+/// Refuse what is not a regular file: a log may be `/dev/stdout`, a
+/// FIFO or a terminal (`logfile.rs`), and reading one would block or take
+/// output meant for someone else.
+pub fn regular_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err(format!(
+            "{} is not a regular file (a pipe, terminal or device): there is nothing to show here",
+            path.display()
+        )),
+        Err(e) => Err(format!("Cannot read {}: {e}", path.display())),
+    }
+}
+
 /// Read the last `want` lines of `path` (a last line without a newline
-/// counts as a line).
+/// counts as a line). Blocking: run it off the async workers.
 pub fn last_lines(path: &Path, want: usize) -> std::io::Result<Window> {
+    match read_window(path, want) {
+        // The file shrank while being read (a clear, a rotation without
+        // backups): once more, from its new size.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => read_window(path, want),
+        other => other,
+    }
+}
+
+fn read_window(path: &Path, want: usize) -> std::io::Result<Window> {
     let mut file = File::open(path)?;
     let end = file.metadata()?.len();
     let want = want.clamp(1, MAX_LINES);
     let floor = end.saturating_sub(MAX_WINDOW_BYTES);
     let mut start = end;
-    let mut tail: Vec<u8> = Vec::new();
-    // Walk back in blocks until the bytes after `start` hold `want` full
-    // lines (want + 1 newlines, or the file's start).
-    loop {
-        let newlines = tail.iter().filter(|&&b| b == b'\n').count();
-        let ends_open = !tail.is_empty() && tail.last() != Some(&b'\n');
-        let complete = newlines + usize::from(ends_open);
-        if start == floor || complete > want {
-            break;
-        }
+    // Blocks read backwards, newest first; newlines counted as they come.
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    let mut newlines = 0;
+    let mut ends_open = false;
+    // Walk back until the bytes after `start` hold more than `want` lines
+    // (the first piece may be partial), the cap, or the file's start.
+    while start > floor && newlines + usize::from(ends_open) <= want {
         let block = (start - floor).min(64 << 10);
         start -= block;
         let mut chunk = vec![0u8; block as usize];
         file.seek(SeekFrom::Start(start))?;
         file.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&tail);
-        tail = chunk;
+        if blocks.is_empty() {
+            ends_open = chunk.last() != Some(&b'\n');
+        }
+        newlines += chunk.iter().filter(|&&b| b == b'\n').count();
+        blocks.push(chunk);
     }
+    // The first piece is a whole line at the file's start, or when the
+    // byte before it ends a line.
+    let first_whole = start == 0 || {
+        let mut before = [0u8; 1];
+        file.seek(SeekFrom::Start(start - 1))?;
+        file.read_exact(&mut before)?;
+        before[0] == b'\n'
+    };
+    let mut tail = Vec::with_capacity((end - start) as usize);
+    for block in blocks.iter().rev() {
+        tail.extend_from_slice(block);
+    }
+    drop(blocks);
     let text = String::from_utf8_lossy(&tail);
     let mut lines: Vec<&str> = text.split('\n').collect();
     if lines.last() == Some(&"") {
         lines.pop();
     }
-    // The first piece is a partial line unless the window reaches the
-    // start of the file.
     let mut more_before = start > 0;
-    if start > 0 && !lines.is_empty() {
+    // A partial first line is dropped, unless it is all there is (a line
+    // longer than the cap: its end is shown).
+    if !first_whole && lines.len() > 1 {
         lines.remove(0);
     }
     if lines.len() > want {
@@ -172,7 +208,7 @@ pub fn last_lines(path: &Path, want: usize) -> std::io::Result<Window> {
         lines: lines.into_iter().map(str::to_string).collect(),
         end,
         more_before,
-        open_end: tail.last().is_some_and(|&b| b != b'\n'),
+        open_end: ends_open,
     })
 }
 
@@ -183,9 +219,19 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
         Ok(path) => path,
         Err(message) => return (StatusCode::NOT_FOUND, message).into_response(),
     };
-    let Ok(file) = File::open(&path) else {
+    if !path.exists() {
         return (StatusCode::NOT_FOUND, "The log file does not exist yet").into_response();
+    }
+    if let Err(message) = regular_file(&path) {
+        return super::text_error(StatusCode::NOT_FOUND, message);
+    }
+    let Ok(file) = File::open(&path) else {
+        return (StatusCode::NOT_FOUND, "The log file cannot be opened").into_response();
     };
+    // What the file holds now: a log growing faster than the client reads
+    // must not make the download endless.
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let file = file.take(len);
     let name = match source {
         Source::Main => "supervisord.log".to_string(),
         Source::Process { namespec, .. } => format!("{namespec}-{}.log", source.channel()),
@@ -219,6 +265,7 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain;charset=utf-8"),
     );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -229,36 +276,31 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
     response
 }
 
-/// One server-sent message with JSON data.
-fn sse(event: &str, data: &serde_json::Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
-}
-
 /// `logevents?processname=&channel=&offset=`: what is appended to the log
-/// from `offset` on, as `event: append` messages (`{"text": …, "end": <the
-/// file offset after it>}`, whole
-/// UTF-8 characters), `event: reset` when the file was rotated, cleared or
-/// truncated (the text after it starts the new file), and heartbeats.
+/// from `offset` on (its end when absent), as `event: append` messages
+/// (`{"text": …, "end": <the file offset after it>}`, whole UTF-8
+/// characters), `event: reset` when the file was rotated, cleared or
+/// truncated (the text after it starts the new file), and heartbeats. Each
+/// message's `id:` is the offset it ends at, so a browser reconnecting
+/// (with `Last-Event-ID`) goes on where it was. Before switching to a new
+/// file after a rotation, what the old one still got is sent.
 pub async fn follow(d: &Dispatcher, source: &Source, offset: Option<u64>) -> Response {
     let path = match source.path(d).await {
         Ok(path) => path,
-        Err(message) => return (StatusCode::NOT_FOUND, message).into_response(),
+        Err(message) => return super::text_error(StatusCode::NOT_FOUND, message),
     };
-    struct Follow {
-        path: PathBuf,
-        file: Option<File>,
-        inode: Option<u64>,
-        offset: u64,
-        /// Bytes of an unfinished UTF-8 character held back.
-        pending: Vec<u8>,
-        idle: Duration,
-        greeted: bool,
+    if path.exists()
+        && let Err(message) = regular_file(&path)
+    {
+        return super::text_error(StatusCode::NOT_FOUND, message);
     }
     let state = Follow {
         path,
         file: None,
         inode: None,
-        offset: offset.unwrap_or(u64::MAX),
+        start: offset,
+        opened: false,
+        offset: 0,
         pending: Vec::new(),
         idle: Duration::ZERO,
         greeted: false,
@@ -273,49 +315,9 @@ pub async fn follow(d: &Dispatcher, source: &Source, offset: Option<u64>) -> Res
             ));
         }
         loop {
-            if let Ok(meta) = std::fs::metadata(&st.path) {
-                let mut reset = false;
-                if st.inode != Some(meta.ino()) || st.file.is_none() {
-                    let first = st.inode.is_none();
-                    st.file = File::open(&st.path).ok();
-                    st.inode = Some(meta.ino());
-                    if first {
-                        st.offset = st.offset.min(meta.len());
-                    } else {
-                        st.offset = 0;
-                        reset = true;
-                    }
-                } else if meta.len() < st.offset {
-                    st.offset = 0;
-                    reset = true;
-                }
-                if reset {
-                    st.pending.clear();
-                    return Some((Ok(sse("reset", &serde_json::json!({}))), st));
-                }
-                if meta.len() > st.offset
-                    && let Some(file) = st.file.as_mut()
-                {
-                    let want = (meta.len() - st.offset).min(256 << 10) as usize;
-                    let mut buf = vec![0u8; want];
-                    let read = file
-                        .seek(SeekFrom::Start(st.offset))
-                        .and_then(|_| file.read(&mut buf));
-                    if let Ok(n) = read
-                        && n > 0
-                    {
-                        st.offset += n as u64;
-                        st.idle = Duration::ZERO;
-                        let mut bytes = std::mem::take(&mut st.pending);
-                        bytes.extend_from_slice(&buf[..n]);
-                        let text = take_whole_chars(&mut bytes);
-                        st.pending = bytes;
-                        if !text.is_empty() {
-                            let data = serde_json::json!({ "text": text, "end": st.offset });
-                            return Some((Ok(sse("append", &data)), st));
-                        }
-                    }
-                }
+            if let Some(message) = st.step() {
+                st.idle = Duration::ZERO;
+                return Some((Ok(message), st));
             }
             tokio::time::sleep(FOLLOW_POLL).await;
             st.idle += FOLLOW_POLL;
@@ -334,6 +336,100 @@ pub async fn follow(d: &Dispatcher, source: &Source, offset: Option<u64>) -> Res
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
+}
+
+/// One follower of one log file.
+struct Follow {
+    path: PathBuf,
+    file: Option<File>,
+    inode: Option<u64>,
+    /// Where the client asked to start (`None`: the end), used at the
+    /// first open.
+    start: Option<u64>,
+    opened: bool,
+    /// The next byte to read in `file`.
+    offset: u64,
+    /// Bytes of an unfinished UTF-8 character held back.
+    pending: Vec<u8>,
+    idle: Duration,
+    greeted: bool,
+}
+
+impl Follow {
+    /// The next message, if the file has one now.
+    fn step(&mut self) -> Option<Bytes> {
+        let meta = std::fs::metadata(&self.path).ok().filter(|m| m.is_file());
+        if let Some(inode) = self.inode
+            && meta.as_ref().is_none_or(|m| m.ino() != inode)
+        {
+            // Rotated (or removed): first what the old file still got.
+            if let Some(message) = self.read_more() {
+                return Some(message);
+            }
+            self.file = None;
+            self.inode = None;
+            self.offset = 0;
+            self.pending.clear();
+            return Some(self.message("reset", &serde_json::json!({})));
+        }
+        let meta = meta?;
+        if self.file.is_none() {
+            // Not opened yet, or the new file after a rotation; an open that
+            // fails is tried again at the next poll.
+            let file = File::open(&self.path).ok()?;
+            self.file = Some(file);
+            self.inode = Some(meta.ino());
+            if !self.opened {
+                self.opened = true;
+                match self.start {
+                    None => self.offset = meta.len(),
+                    // Cleared or rotated since the page read it.
+                    Some(start) if start > meta.len() => {
+                        return Some(self.message("reset", &serde_json::json!({})));
+                    }
+                    Some(start) => self.offset = start,
+                }
+            }
+        }
+        if meta.len() < self.offset {
+            self.offset = 0;
+            self.pending.clear();
+            return Some(self.message("reset", &serde_json::json!({})));
+        }
+        self.read_more()
+    }
+
+    /// An `append` with what `file` holds past `offset`, if anything.
+    fn read_more(&mut self) -> Option<Bytes> {
+        let file = self.file.as_mut()?;
+        let len = file.metadata().ok()?.len();
+        if len <= self.offset {
+            return None;
+        }
+        let want = (len - self.offset).min(256 << 10) as usize;
+        let mut buf = vec![0u8; want];
+        let n = file
+            .seek(SeekFrom::Start(self.offset))
+            .and_then(|_| file.read(&mut buf))
+            .ok()
+            .filter(|&n| n > 0)?;
+        self.offset += n as u64;
+        let mut bytes = std::mem::take(&mut self.pending);
+        bytes.extend_from_slice(&buf[..n]);
+        let text = take_whole_chars(&mut bytes);
+        self.pending = bytes;
+        if text.is_empty() {
+            return None;
+        }
+        let end = self.offset - self.pending.len() as u64;
+        Some(self.message("append", &serde_json::json!({ "text": text, "end": end })))
+    }
+
+    /// One server-sent message, with the offset it ends at as its id.
+    fn message(&self, event: &str, data: &serde_json::Value) -> Bytes {
+        let id = self.offset - self.pending.len() as u64;
+        Bytes::from(format!("id: {id}\nevent: {event}\ndata: {data}\n\n"))
+    }
 }
 
 /// The text of `bytes` up to the last whole UTF-8 character; an unfinished
@@ -410,6 +506,94 @@ mod tests {
     fn empty_file_is_an_empty_window() {
         let file = file_with(b"");
         assert_eq!(last_lines(file.path(), 5).unwrap(), Window::default());
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_shows_its_end() {
+        let mut content = vec![b'a'; (MAX_WINDOW_BYTES + 1000) as usize];
+        content.extend_from_slice(b"\n");
+        let file = file_with(&content);
+        let window = last_lines(file.path(), 10).unwrap();
+        assert_eq!(window.lines.len(), 1);
+        assert_eq!(window.lines[0].len(), MAX_WINDOW_BYTES as usize - 1);
+        assert!(window.more_before);
+    }
+
+    #[test]
+    fn a_window_starting_at_a_line_start_keeps_its_first_line() {
+        // "x\n", then exactly the cap in 1 MiB lines: the window starts
+        // right after a newline.
+        let mut content = b"x\n".to_vec();
+        for _ in 0..8 {
+            content.extend(std::iter::repeat_n(b'z', (1 << 20) - 1));
+            content.push(b'\n');
+        }
+        let file = file_with(&content);
+        let window = last_lines(file.path(), 20).unwrap();
+        assert_eq!(window.lines.len(), 8);
+        assert!(window.more_before);
+    }
+
+    fn follower(path: &Path, start: Option<u64>) -> Follow {
+        Follow {
+            path: path.to_path_buf(),
+            file: None,
+            inode: None,
+            start,
+            opened: false,
+            offset: 0,
+            pending: Vec::new(),
+            idle: Duration::ZERO,
+            greeted: true,
+        }
+    }
+
+    fn text(message: Option<Bytes>) -> String {
+        String::from_utf8(message.expect("a message").to_vec()).unwrap()
+    }
+
+    #[test]
+    fn follow_drains_a_rotated_file_before_the_new_one() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, b"one\n").unwrap();
+        let mut st = follower(&path, Some(0));
+        assert_eq!(
+            text(st.step()),
+            "id: 4\nevent: append\ndata: {\"text\":\"one\\n\",\"end\":4}\n\n"
+        );
+        assert!(st.step().is_none());
+        // Written just before the rotation, then rotated, then new output.
+        let mut old = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        old.write_all(b"two\n").unwrap();
+        std::fs::rename(&path, dir.path().join("x.log.1")).unwrap();
+        std::fs::write(&path, b"three\n").unwrap();
+        assert!(text(st.step()).contains("\"text\":\"two\\n\""));
+        assert_eq!(text(st.step()), "id: 0\nevent: reset\ndata: {}\n\n");
+        assert!(text(st.step()).contains("\"text\":\"three\\n\",\"end\":6"));
+        // Truncated (a clear): reset, then what comes.
+        std::fs::write(&path, b"").unwrap();
+        assert!(text(st.step()).contains("event: reset"));
+        std::fs::write(&path, b"4\n").unwrap();
+        assert!(text(st.step()).contains("\"text\":\"4\\n\""));
+    }
+
+    #[test]
+    fn follow_from_past_the_end_is_a_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        std::fs::write(&path, b"new\n").unwrap();
+        // The page had read 100 bytes of a file since cleared.
+        let mut st = follower(&path, Some(100));
+        assert!(text(st.step()).contains("event: reset"));
+        assert!(text(st.step()).contains("\"text\":\"new\\n\""));
+        // No start given: from the end.
+        let mut st = follower(&path, None);
+        assert!(st.step().is_none());
     }
 
     #[test]

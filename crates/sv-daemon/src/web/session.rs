@@ -1,12 +1,14 @@
 //! Per-session CSRF tokens for the page's own actions.
 //!
 //! A browser session is a random id in the `sv_session` cookie
-//! (`HttpOnly`, `SameSite=Strict`), set by the first page it loads. The
+//! (`HttpOnly`, `SameSite=Lax`), set by the first page it loads. The
 //! page's forms carry `csrf = HMAC-SHA1(key, session id)`, where the key is
 //! random per daemon run and never leaves the process. An action carrying a
 //! `csrf` field is done only when that field matches the cookie's session;
-//! another site can neither read the token nor (with `SameSite=Strict`)
-//! make the browser send the cookie. Nothing is stored per session, so the
+//! another site cannot read the token, and (`SameSite=Lax`) its forms
+//! posted here come without the cookie. `Lax` rather than `Strict`: a link
+//! from another site to the page must not replace the session, which would
+//! make the tokens of the tabs already open stale. Nothing is stored per session, so the
 //! number of sessions costs nothing; a daemon restart invalidates every
 //! token (the page then says to reload).
 
@@ -90,7 +92,7 @@ pub fn for_page(headers: &HeaderMap) -> (Option<String>, Option<HeaderValue>) {
     };
     // Path=/ so every page of this server shares it; no Secure flag since
     // the inet server speaks plain HTTP.
-    let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict");
+    let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax");
     (Some(id), HeaderValue::from_str(&cookie).ok())
 }
 
@@ -137,6 +139,6 @@ mod tests {
         assert!(well_formed(&id.unwrap()));
         let set = set.unwrap();
         let set = set.to_str().unwrap();
-        assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
+        assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
     }
 }

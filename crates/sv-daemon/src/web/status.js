@@ -118,7 +118,6 @@
     if (!form.classList || !form.classList.contains("act")) { return; }
     var button = event.submitter;
     var data = new URLSearchParams(new FormData(form, button));
-    if (data.get("action") === "refresh") { return; }  // a plain reload
     event.preventDefault();
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
@@ -164,7 +163,9 @@
     if (!box) { return; }
     box.hidden = false;
     var match = /(?:^#|&)filter=([^&]*)/.exec(window.location.hash);
-    if (match) { box.value = decodeURIComponent(match[1]); }
+    if (match) {
+      try { box.value = decodeURIComponent(match[1]); } catch (e) { box.value = ""; }
+    }
     box.addEventListener("input", function () {
       var url = window.location.pathname + window.location.search +
         (box.value ? "#filter=" + encodeURIComponent(box.value) : "");
@@ -198,6 +199,11 @@
       tick();
     });
     source.addEventListener("resync", scheduleReload);
+    // After a reconnect (the daemon restarted, the network blinked) the
+    // changes in between are lost: reload once the stream is back.
+    var broken = false;
+    source.addEventListener("error", function () { broken = true; });
+    source.addEventListener("open", function () { if (broken) { scheduleReload(); } });
   }
 
   if (document.readyState === "loading") {
