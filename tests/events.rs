@@ -475,3 +475,49 @@ fn output_written_before_an_exit_is_delivered_before_the_exit() {
     assert_eq!(reference, want, "reference");
     assert_eq!(ours, want, "ours");
 }
+
+/// Supervisor's global serial is a module-level counter: a SIGHUP restart
+/// makes new pools (pool serials start over) but the serial goes on.
+#[test]
+fn the_global_serial_goes_on_across_a_restart() {
+    let body = format!(
+        "{}[program:a]\ncommand=sleep 1000\nstartsecs=0\n",
+        recorder_section("PROCESS_STATE,SUPERVISOR_STATE_CHANGE", 100)
+    );
+    let pair = Pair::start(&body, Options::default());
+    let (reference, ours) = pair.each(|d| {
+        wait_state(d, "rec", "RUNNING");
+        wait_state(d, "a", "RUNNING");
+        wait_envelope(d, &["eventname:PROCESS_STATE_RUNNING", "processname:a "]);
+        wait_envelope(d, &["eventname:PROCESS_STATE_RUNNING", "processname:rec "]);
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(d.pid() as i32),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .expect("SIGHUP");
+        let restarted = |e: &String| e.contains("eventname:SUPERVISOR_STATE_CHANGE_RUNNING ");
+        assert!(
+            wait_until(DEADLINE, || envelopes(d)
+                .iter()
+                .filter(|e| restarted(e))
+                .count()
+                == 2),
+            "{}: no second SUPERVISOR_STATE_CHANGE_RUNNING:\n{}",
+            d.label(),
+            envelopes(d).join("\n")
+        );
+        let second = envelopes(d)
+            .into_iter()
+            .filter(|e| restarted(e))
+            .nth(1)
+            .unwrap_or_default();
+        // "ver:3.0 server:supervisor serial:N pool:rec poolserial:M …"
+        second
+            .split_whitespace()
+            .filter(|f| f.starts_with("serial:") || f.starts_with("poolserial:"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    assert_eq!(ours, reference);
+    assert_ne!(ours, "serial:0 poolserial:0", "the serial started over");
+}

@@ -574,6 +574,20 @@ impl Hub {
         Hub::default()
     }
 
+    /// A hub whose global serial goes on after `last` (a restart keeps the
+    /// counter; the pools and their serials start over).
+    pub fn continuing(last: Option<u64>) -> Hub {
+        Hub {
+            pools: Vec::new(),
+            serial: last,
+        }
+    }
+
+    /// The last global serial handed out.
+    pub fn last_serial(&self) -> Option<u64> {
+        self.serial
+    }
+
     /// Subscribe a pool (Supervisor subscribes when the pool is created, so
     /// later pools come later in its callback list).
     pub fn add_pool(&mut self, pool: Pool) {

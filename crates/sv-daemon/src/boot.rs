@@ -14,7 +14,7 @@ use crate::capture;
 use crate::host::SystemHost;
 use crate::mainlog::MainLog;
 use crate::spawn::SpawnContext;
-use crate::supervisor::{Bus, Outcome, Supervisor};
+use crate::supervisor::{Bus, Kept, Outcome, Supervisor};
 use crate::sys;
 
 /// A start-up failure: printed like a usage error, exit status 2.
@@ -147,6 +147,7 @@ pub fn run(
         }
     }
     let mut config = config;
+    let mut event_serial = None;
     loop {
         let spawn_ctx = SpawnContext {
             base_env: base_env.clone(),
@@ -158,9 +159,11 @@ pub fn run(
         let reload = Box::new(move || {
             sv_core::config::load(&SystemHost, &file, &cli).map_err(|e| e.to_string())
         });
-        let supervisor = Supervisor::new(config, log, spawn_ctx, bus.clone(), reload);
-        let (outcome, returned_log) = local.block_on(&runtime, supervisor.run(&mut requests_rx));
-        log = returned_log;
+        let kept = Kept { log, event_serial };
+        let supervisor = Supervisor::new(config, kept, spawn_ctx, bus.clone(), reload);
+        let (outcome, kept) = local.block_on(&runtime, supervisor.run(&mut requests_rx));
+        log = kept.log;
+        event_serial = kept.event_serial;
         match outcome {
             Outcome::Shutdown => break,
             Outcome::Restart(new_config) => {

@@ -254,6 +254,14 @@ struct StopPlan {
 }
 
 /// The daemon's state and its loop.
+/// What outlives a SIGHUP restart: the main log, and the events' global
+/// serial (Supervisor's is a module-level counter, so it keeps counting
+/// while the pools and their serials start over).
+pub struct Kept {
+    pub log: MainLog,
+    pub event_serial: Option<u64>,
+}
+
 pub struct Supervisor {
     config: Config,
     /// The groups as last read (at start or by `reloadConfig`).
@@ -292,13 +300,14 @@ const WAIT_REPORT_EVERY: Duration = Duration::from_secs(3);
 impl Supervisor {
     pub fn new(
         mut config: Config,
-        log: MainLog,
+        kept: Kept,
         spawn_ctx: SpawnContext,
         bus: Bus,
         reload: Box<dyn Fn() -> Result<Config, String>>,
     ) -> Self {
         let configured = GroupDef::from_config(std::mem::take(&mut config.groups));
         let (output_tx, output_rx) = mpsc::unbounded_channel();
+        let Kept { log, event_serial } = kept;
         Supervisor {
             config,
             configured,
@@ -316,17 +325,12 @@ impl Supervisor {
             next_wait_report: None,
             waiters: Vec::new(),
             reload,
-            hub: Hub::new(),
+            hub: Hub::continuing(event_serial),
             ticks: Ticks::new(),
             next_tick: None,
             output_tx,
             output_rx: Some(output_rx),
         }
-    }
-
-    /// Give the main log back (the caller keeps logging across restarts).
-    pub fn into_log(self) -> MainLog {
-        self.log
     }
 
     fn now(&self) -> Now {
@@ -468,8 +472,8 @@ impl Supervisor {
         }
     }
 
-    /// Run until shutdown or restart.
-    pub async fn run(mut self, requests: &mut mpsc::Receiver<Request>) -> (Outcome, MainLog) {
+    /// Run until shutdown or restart; gives back what outlives a restart.
+    pub async fn run(mut self, requests: &mut mpsc::Receiver<Request>) -> (Outcome, Kept) {
         let outcome = match self.run_inner(requests).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -477,7 +481,11 @@ impl Supervisor {
                 Outcome::Shutdown
             }
         };
-        (outcome, self.log)
+        let kept = Kept {
+            event_serial: self.hub.last_serial(),
+            log: self.log,
+        };
+        (outcome, kept)
     }
 
     async fn run_inner(
