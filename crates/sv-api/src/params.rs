@@ -163,11 +163,8 @@ pub fn py_str(value: &Value) -> String {
     }
 }
 
-/// Python's `repr()` of the value upstream would hold for this argument.
-///
-/// String escaping follows Python for ASCII, Latin-1 controls, Unicode
-/// separators and the common format characters; code points Python
-/// considers unprintable only because they are unassigned are shown raw.
+/// Python's `repr()` of the value upstream would hold for this argument
+/// (strings escaped exactly as CPython 3.11's `repr()`).
 pub fn py_repr(value: &Value) -> String {
     match value {
         Value::Int(n) => n.to_string(),
@@ -236,76 +233,9 @@ fn parse_iso8601(text: &str) -> Option<[u32; 6]> {
     clock.next().is_none().then_some(fields)
 }
 
-/// Whether Python's `str.isprintable()` holds for `c` (see [`py_repr`] for
-/// the one approximation).
-fn is_py_printable(c: char) -> bool {
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    let cp = u32::from(c);
-    let format_char = matches!(
-        cp,
-        0xAD | 0x600..=0x605
-            | 0x61C
-            | 0x6DD
-            | 0x70F
-            | 0x890..=0x891
-            | 0x8E2
-            | 0x180E
-            | 0x200B..=0x200F
-            | 0x202A..=0x202E
-            | 0x2060..=0x2064
-            | 0x2066..=0x206F
-            | 0xFEFF
-            | 0xFFF9..=0xFFFB
-            | 0x110BD
-            | 0x110CD
-            | 0x13430..=0x1343F
-            | 0x1BCA0..=0x1BCA3
-            | 0x1D173..=0x1D17A
-            | 0xE0001
-            | 0xE0020..=0xE007F
-    );
-    let private_use = matches!(cp, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
-    // Non-characters are unassigned (Cn) in every Unicode version.
-    let noncharacter = matches!(cp, 0xFDD0..=0xFDEF) || cp & 0xFFFE == 0xFFFE;
-    !(c.is_control() || c.is_whitespace() || format_char || private_use || noncharacter)
-}
-
 /// Python's `repr()` of a `str`.
 fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if is_py_printable(c) => out.push(c),
-            c => {
-                let cp = u32::from(c);
-                if cp < 0x100 {
-                    out.push_str(&format!("\\x{cp:02x}"));
-                } else if cp < 0x10000 {
-                    out.push_str(&format!("\\u{cp:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{cp:08x}"));
-                }
-            }
-        }
-    }
-    out.push(quote);
-    out
+    sv_ini::py_repr_str(s)
 }
 
 /// Python's `repr()` of a float: the shortest digits that round-trip,
