@@ -1073,35 +1073,34 @@ impl Supervisor {
                 pid,
                 channel,
                 data,
-            } => {
-                if let Some(m) = self.procs.get(&key) {
-                    let event = BusEvent::ProcessLog {
-                        group: m.process.group.clone(),
-                        name: m.process.name().to_string(),
-                        pid,
-                        channel,
-                        data,
-                    };
-                    self.emit(event);
-                }
-            }
+            } => self.emit_for(key, |group, name| BusEvent::ProcessLog {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            }),
             ChildOutput::Communication {
                 key,
                 pid,
                 channel,
                 data,
-            } => {
-                if let Some(m) = self.procs.get(&key) {
-                    let event = BusEvent::ProcessCommunication {
-                        group: m.process.group.clone(),
-                        name: m.process.name().to_string(),
-                        pid,
-                        channel,
-                        data,
-                    };
-                    self.emit(event);
-                }
-            }
+            } => self.emit_for(key, |group, name| BusEvent::ProcessCommunication {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            }),
+        }
+    }
+
+    /// Emit the event `make` builds from the group and name of the process
+    /// `key`, if it still exists.
+    fn emit_for(&mut self, key: ProcKey, make: impl FnOnce(String, String) -> BusEvent) {
+        if let Some(m) = self.procs.get(&key) {
+            let event = make(m.process.group.clone(), m.process.name().to_string());
+            self.emit(event);
         }
     }
 
