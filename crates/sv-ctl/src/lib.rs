@@ -13,7 +13,7 @@ pub mod output;
 pub mod shell;
 pub mod tailf;
 
-use options::{CtlHost, UsageError};
+use options::UsageError;
 
 /// Our own words for `-h` (Supervisor's usage text is its prose).
 const USAGE: &str = "supervisorctl -- control the programs run by supervisord (supervisor-rs).
@@ -43,7 +43,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         .cloned()
         .unwrap_or_else(|| "supervisorctl".into());
     let args = &argv[argv.len().min(1)..];
-    let options = match options::parse(&argv0, args, &CtlHost) {
+    let options = match options::parse(&argv0, args, &sv_host::SystemHost) {
         Ok(o) => o,
         Err(UsageError::Help) => {
             print!("{}", USAGE.replace("{prog}", &argv0));

@@ -2,7 +2,7 @@
 //! options stop at the first non-option, long options may be abbreviated)
 //! and the `[supervisorctl]` section it reads.
 
-use sv_core::config::{CtlConfig, Host, UserInfo, load_ctl, search_paths};
+use sv_core::config::{CtlConfig, Host, load_ctl, search_paths};
 
 /// Everything the controller needs from the command line and config.
 #[derive(Debug, Clone)]
@@ -221,70 +221,6 @@ fn load(host: &dyn Host, path: &str) -> Result<CtlConfig, UsageError> {
     })
 }
 
-/// The machine as the config loader sees it: files, environment, cwd.
-/// supervisorctl reads only its own section, so user and group look-ups
-/// are never needed.
-pub struct CtlHost;
-
-impl Host for CtlHost {
-    fn read_to_string(&self, path: &str) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
-    }
-    fn exists(&self, path: &str) -> bool {
-        std::path::Path::new(path).exists()
-    }
-    fn is_dir(&self, path: &str) -> bool {
-        std::path::Path::new(path).is_dir()
-    }
-    fn glob(&self, _pattern: &str) -> Vec<String> {
-        Vec::new()
-    }
-    fn user_by_name(&self, _name: &str) -> Option<UserInfo> {
-        None
-    }
-    fn user_by_uid(&self, _uid: u32) -> Option<UserInfo> {
-        None
-    }
-    fn group_by_name(&self, _name: &str) -> Option<u32> {
-        None
-    }
-    fn group_exists(&self, _gid: u32) -> bool {
-        false
-    }
-    fn hostname(&self) -> String {
-        let mut buf = [0u8; 256];
-        // SAFETY: gethostname writes at most buf.len() bytes into buf.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc != 0 {
-            return String::new();
-        }
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    }
-    fn env(&self) -> Vec<(String, String)> {
-        std::env::vars_os()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.to_string_lossy().into_owned(),
-                )
-            })
-            .collect()
-    }
-    fn cwd(&self) -> String {
-        std::env::current_dir()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "/".to_string())
-    }
-    fn temp_dir(&self) -> String {
-        std::env::temp_dir().to_string_lossy().into_owned()
-    }
-    fn uid(&self) -> u32 {
-        // SAFETY: getuid cannot fail.
-        unsafe { libc::getuid() }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,7 +230,11 @@ mod tests {
         // No config file on the search path of a made-up argv0 in tests
         // is not guaranteed; -c /dev/null-like files are avoided by using
         // -s only.
-        parse("/nonexistent/bin/supervisorctl", &args, &CtlHost)
+        parse(
+            "/nonexistent/bin/supervisorctl",
+            &args,
+            &sv_host::SystemHost,
+        )
     }
 
     #[test]

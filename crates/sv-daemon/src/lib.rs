@@ -25,7 +25,8 @@ pub mod capture;
 pub mod check;
 pub mod cli;
 pub mod fcgi;
-pub mod host;
+/// Re-exported so callers keep `sv_daemon::host::SystemHost`.
+pub use sv_host as host;
 pub mod http;
 pub mod logfile;
 pub mod logread;

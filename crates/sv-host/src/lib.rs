@@ -1,6 +1,8 @@
 //! [`Host`] over the real machine: `std::fs` for files, the `glob` crate for
 //! `[include]` patterns (with Python's rules for dotfiles), `nix` for the
-//! password and group databases and the host name.
+//! password and group databases and the host name, Python's `gettempdir()`
+//! order for the temp dir. The one implementation `supervisord` and
+//! `supervisorctl` both load their config through.
 
 use std::io;
 use std::path::Path;
