@@ -567,6 +567,36 @@ def sc_ctl(ctx, impl):
         d.stop()
 
 
+def sc_storm(ctx, impl):
+    """getAllProcessInfo latency while chatty children saturate the daemon."""
+    n = ctx.storm_n
+    body = "".join(
+        "[program:c%03d]\ncommand=/bin/sh -c 'yes \"stdout line of a chatty child\" & "
+        "exec yes \"stderr line of a chatty child\" >&2'\nstartsecs=0\nstopasgroup=true\n"
+        "stdout_logfile={dir}/c%03d.out\nstdout_logfile_maxbytes=5MB\nstdout_logfile_backups=1\n"
+        "stderr_logfile={dir}/c%03d.err\nstderr_logfile_maxbytes=5MB\nstderr_logfile_backups=1\n"
+        % (i, i, i) for i in range(n))
+    d = start_daemon(ctx, impl, body)
+    try:
+        d.wait_log("entered RUNNING state", n, 600)
+        d.wait_socket()
+        rpc = d.rpc()
+        time.sleep(ctx.settle)
+        times = []
+        for _ in range(ctx.storm_calls):
+            t0 = time.monotonic()
+            infos = rpc.supervisor.getAllProcessInfo()
+            times.append((time.monotonic() - t0) * 1000)
+            if len(infos) != n:
+                raise BenchError("%s: %d processes in getAllProcessInfo" % (impl, len(infos)))
+            time.sleep(0.05)
+        times.sort()
+        return {"storm_median_ms": statistics.median(times),
+                "storm_p90_ms": times[int(len(times) * 0.9)]}
+    finally:
+        d.stop()
+
+
 # ---------------------------------------------------------------- driver
 
 class Ctx:
@@ -589,6 +619,8 @@ class Ctx:
         self.events_timeout = 20 if q else 60
         self.ctl_n = 5 if q else 1000
         self.ctl_runs = 1 if q else 3
+        self.storm_n = 3 if q else 100
+        self.storm_calls = 5 if q else 40
 
 
 def scenarios(ctx):
@@ -611,6 +643,8 @@ def scenarios(ctx):
     out.append(("events", "PROCESS_STATE events, %d programs" % ctx.events_n,
                 lambda i: sc_events(ctx, i), None))
     out.append(("ctl", "supervisorctl status, %d processes" % ctx.ctl_n, lambda i: sc_ctl(ctx, i), None))
+    out.append(("storm", "getAllProcessInfo during output of %d chatty children" % ctx.storm_n,
+                lambda i: sc_storm(ctx, i), None))
     return out
 
 
@@ -633,6 +667,8 @@ METRICS = {
     "events_per_s": ("events/s", True, ("ratio", 10)),
     "status_s_ref-ctl": ("Supervisor's supervisorctl status (s)", False, None),
     "status_s_our-ctl": ("our supervisorctl status (s)", False, None),
+    "storm_median_ms": ("getAllProcessInfo median (ms)", False, ("abs", 50)),
+    "storm_p90_ms": ("getAllProcessInfo p90 (ms)", False, None),
 }
 SPECIAL_TARGETS = {("idle1000", "rss_mb"): ("ratio", 5), ("idle1000", "idle_cpu_s"): ("ratio", 50),
                    ("idle100", "idle_cpu_s"): ("ratio", 50), ("mass1000", "start_s"): ("ratio", 20)}

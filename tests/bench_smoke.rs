@@ -34,6 +34,7 @@ const SCENARIOS: &[&str] = &[
     "respawn latency",
     "PROCESS_STATE events",
     "supervisorctl status",
+    "getAllProcessInfo during output",
 ];
 
 #[test]
