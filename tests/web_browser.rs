@@ -17,6 +17,10 @@
 //! * `page_works_through_the_unix_socket_and_with_auth`: the page served
 //!   through a reverse proxy onto the unix socket, and on inet with basic
 //!   auth: live updates and a click work on both.
+//! * `a_thousand_processes_load_and_update`: 1000 rows load (figures
+//!   printed), "Stop all" ends with every row shown stopped.
+//! * `dark_mode_follows_the_system`: with Chromium told to prefer a dark
+//!   scheme, the page's colours are the dark ones; screenshot.
 
 mod support;
 
@@ -518,5 +522,31 @@ async fn a_thousand_processes_load_and_update() {
         "1000 processes: stop all shown after {:?}",
         stopping.elapsed()
     );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dark_mode_follows_the_system() {
+    // Blink's preferredColorScheme: 0 is dark.
+    let Some(browser) = Browser::launch_with(&["--blink-settings=preferredColorScheme=0"]).await
+    else {
+        return;
+    };
+    let web = WebDaemon::start(PROGRAMS);
+    browser.goto(&web.url("")).await;
+    wait_row_state(&browser, "sleeper", "running").await;
+    let seen = browser
+        .execute(
+            "return [matchMedia('(prefers-color-scheme: dark)').matches, \
+             getComputedStyle(document.body).backgroundColor];",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        seen,
+        serde_json::json!([true, "rgb(22, 25, 29)"]),
+        "dark scheme and the page's dark background"
+    );
+    browser.screenshot("status-dark").await;
     browser.close().await;
 }

@@ -208,6 +208,11 @@ impl Browser {
     /// are missing and `CI=true`, or when they are installed but do not
     /// start.
     pub async fn launch() -> Option<Browser> {
+        Self::launch_with(&[]).await
+    }
+
+    /// [`Browser::launch`] with more Chromium switches.
+    pub async fn launch_with(extra_args: &[&str]) -> Option<Browser> {
         let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
             .into_iter()
             .filter(|path| !Path::new(path).exists())
@@ -229,10 +234,10 @@ impl Browser {
             );
             return None;
         }
-        Some(Self::start().await)
+        Some(Self::start(extra_args).await)
     }
 
-    async fn start() -> Browser {
+    async fn start(extra_args: &[&str]) -> Browser {
         let dir = bin::tempdir();
         let log = dir.path().join("chromedriver.log");
         let port = free_port();
@@ -270,7 +275,7 @@ impl Browser {
         }
 
         let (width, height) = DESKTOP;
-        let args = [
+        let mut args = vec![
             "--headless".to_string(),
             "--no-sandbox".to_string(),
             "--disable-gpu".to_string(),
@@ -283,6 +288,7 @@ impl Browser {
             format!("--user-data-dir={}", procs.profile().display()),
             format!("--window-size={width},{height}"),
         ];
+        args.extend(extra_args.iter().map(|a| a.to_string()));
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
