@@ -566,6 +566,34 @@ impl Drain {
     }
 }
 
+/// A child's stdin pipe. The writer task and its queue start on first use:
+/// most children never get input, and a task, a channel and a poll
+/// registration for each of 1000 children would cost about 2 KB apiece.
+#[derive(Debug)]
+pub struct StdinPipe {
+    /// The pipe end until the writer takes it.
+    idle: Option<OwnedFd>,
+    writer: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+}
+
+impl StdinPipe {
+    pub fn new(fd: OwnedFd) -> Self {
+        StdinPipe {
+            idle: Some(fd),
+            writer: None,
+        }
+    }
+
+    /// The queue to the child's stdin, starting its writer if needed
+    /// (on the actor's thread). Sending fails once the child closed it.
+    pub fn sender(&mut self) -> Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>> {
+        if let Some(fd) = self.idle.take() {
+            self.writer = Some(start_stdin_writer(fd));
+        }
+        self.writer.clone()
+    }
+}
+
 /// The writer of a child's stdin: `sendProcessStdin` queues bytes and this
 /// task writes them when the pipe has room, so a child that does not read
 /// its input never blocks the daemon. The queue closes when the child's

@@ -237,7 +237,7 @@ pub(crate) struct Group {
 pub(crate) struct Managed {
     pub process: Process,
     /// Queue of bytes for the child's stdin (`sendProcessStdin`).
-    pub stdin: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    pub stdin: Option<capture::StdinPipe>,
     /// The current child's stdout/stderr readers, read dry at its exit.
     pub drains: Vec<capture::Drain>,
     pub logs: ChildLogs,
@@ -721,7 +721,7 @@ impl Supervisor {
                 }
                 managed.stdin = child
                     .stdin
-                    .map(|stdin| capture::start_stdin_writer(stdin.into()));
+                    .map(|stdin| capture::StdinPipe::new(stdin.into()));
                 managed.drains.clear();
                 if let Some(out) = child.stdout {
                     managed.drains.extend(capture::start_reader(
@@ -999,7 +999,11 @@ impl Supervisor {
         }
         let stdins: Vec<Option<mpsc::UnboundedSender<Vec<u8>>>> = taken
             .iter()
-            .map(|(key, _, _)| self.procs.get(key).and_then(|m| m.stdin.clone()))
+            .map(|(key, _, _)| {
+                self.procs
+                    .get_mut(key)
+                    .and_then(|m| m.stdin.as_mut().and_then(capture::StdinPipe::sender))
+            })
             .collect();
         let server = self.config.supervisord.identifier.clone();
         let mut log = Vec::new();

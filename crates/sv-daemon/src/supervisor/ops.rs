@@ -452,13 +452,21 @@ impl Supervisor {
 
     fn send_stdin(&mut self, spec: &str, data: Vec<u8>) -> Result<(), RpcError> {
         let key = self.resolve(spec)?;
-        let m = &self.procs[&key];
+        let Some(m) = self.procs.get_mut(&key) else {
+            return Err(err(FaultCode::BadName, spec));
+        };
         if m.process.pid() == 0 || m.process.state() == State::Stopping {
             return Err(err(FaultCode::NotRunning, spec));
         }
-        match &m.stdin {
-            Some(queue) if queue.send(data).is_ok() => Ok(()),
-            _ => Err(err(FaultCode::NoFile, spec)),
+        let sent = m
+            .stdin
+            .as_mut()
+            .and_then(|pipe| pipe.sender())
+            .is_some_and(|queue| queue.send(data).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            Err(err(FaultCode::NoFile, spec))
         }
     }
 
