@@ -1144,7 +1144,7 @@ impl Loader<'_> {
             return Vec::new();
         };
 
-        let mut processes = Vec::new();
+        let mut processes = Vec::with_capacity(numprocs.clamp(0, MAX_NUMPROCS) as usize);
         let first = numprocs_start;
         let last = numprocs_start.saturating_add(numprocs);
         for process_num in first..last {
