@@ -590,9 +590,8 @@ def sc_storm(ctx, impl):
             if len(infos) != n:
                 raise BenchError("%s: %d processes in getAllProcessInfo" % (impl, len(infos)))
             time.sleep(0.05)
-        times.sort()
-        return {"storm_median_ms": statistics.median(times),
-                "storm_p90_ms": times[int(len(times) * 0.9)]}
+        p90 = statistics.quantiles(times, n=10)[-1] if len(times) >= 2 else times[0]
+        return {"storm_median_ms": statistics.median(times), "storm_p90_ms": p90}
     finally:
         d.stop()
 
@@ -619,7 +618,9 @@ class Ctx:
         self.events_timeout = 20 if q else 60
         self.ctl_n = 5 if q else 1000
         self.ctl_runs = 1 if q else 3
-        self.storm_n = 3 if q else 100
+        # Each child keeps two `yes` busy: the smoke run inside the test
+        # suite must not load the machine.
+        self.storm_n = 1 if q else 100
         self.storm_calls = 5 if q else 40
 
 

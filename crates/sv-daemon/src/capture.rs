@@ -598,7 +598,7 @@ impl StdinPipe {
 /// task writes them when the pipe has room, so a child that does not read
 /// its input never blocks the daemon. The queue closes when the child's
 /// stdin does (EPIPE).
-pub fn start_stdin_writer(fd: OwnedFd) -> tokio::sync::mpsc::UnboundedSender<Vec<u8>> {
+fn start_stdin_writer(fd: OwnedFd) -> tokio::sync::mpsc::UnboundedSender<Vec<u8>> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     if nix::fcntl::fcntl(
         &fd,

@@ -132,6 +132,6 @@ impl Host for SystemHost {
     }
 
     fn uid(&self) -> u32 {
-        Uid::effective().as_raw()
+        Uid::current().as_raw()
     }
 }

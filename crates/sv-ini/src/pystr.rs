@@ -107,7 +107,9 @@ pub fn python_repr(s: &str) -> String {
     py_repr_str(s)
 }
 
-/// Python's `repr()` of a `str`.
+/// Python's `repr()` of a `str`, as CPython 3.11 (Unicode 14.0) prints it
+/// (the reference venv runs on 3.11; later Pythons know more characters
+/// as printable).
 ///
 /// Single quotes unless the text contains `'` and no `"`; backslash and the
 /// chosen quote are escaped; `\t \n \r` by name; other ASCII controls and

@@ -2,7 +2,7 @@
 //! globbing includes, checking directories, looking up users and groups, the
 //! host name, the environment, the working and temporary directories.
 //!
-//! The daemon implements it over the real system (`sv_daemon::host`); tests
+//! `sv_host::SystemHost` implements it over the real system; tests
 //! implement it in memory. Keeping it a trait is what lets the loader stay
 //! pure and be tested without a file system.
 
@@ -41,7 +41,7 @@ pub trait Host {
     fn cwd(&self) -> String;
     /// `tempfile.gettempdir()`.
     fn temp_dir(&self) -> String;
-    /// The effective uid of this process.
+    /// The real uid of this process (Python's `os.getuid()`).
     fn uid(&self) -> u32;
 
     /// Home directory for `~` (`None`) or `~user`, as `os.path.expanduser`

@@ -236,7 +236,8 @@ pub(crate) struct Group {
 
 pub(crate) struct Managed {
     pub process: Process,
-    /// Queue of bytes for the child's stdin (`sendProcessStdin`).
+    /// The child's stdin pipe (`sendProcessStdin`, listener events); its
+    /// writer starts on first use.
     pub stdin: Option<capture::StdinPipe>,
     /// The current child's stdout/stderr readers, read dry at its exit.
     pub drains: Vec<capture::Drain>,
@@ -253,7 +254,6 @@ struct StopPlan {
     restart: Option<Box<Config>>,
 }
 
-/// The daemon's state and its loop.
 /// What outlives a SIGHUP restart: the main log, and the events' global
 /// serial (Supervisor's is a module-level counter, so it keeps counting
 /// while the pools and their serials start over).
@@ -262,6 +262,7 @@ pub struct Kept {
     pub event_serial: Option<u64>,
 }
 
+/// The daemon's state and its loop.
 pub struct Supervisor {
     config: Config,
     /// The groups as last read (at start or by `reloadConfig`).
