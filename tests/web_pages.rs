@@ -230,6 +230,9 @@ fn a_browser_that_says_nothing_is_asked_first() {
         Some("index.html?message=Process%20sleeper%20stopped")
     );
     assert_eq!(state(&daemon, "sleeper"), "STOPPED");
+    // Refresh changes nothing: no question asked.
+    let refresh = request(&daemon, "GET", "/index.html?action=refresh", browser, "");
+    assert_eq!(refresh.status, 301);
     // curl (no browser headers): at once, Supervisor's absolute redirect.
     let curl = request(
         &daemon,

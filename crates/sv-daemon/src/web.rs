@@ -348,7 +348,10 @@ pub async fn serve(
                     Provenance::SameOrigin => false,
                     // A browser that says nothing may be following a
                     // forged link or image from another site: ask.
-                    Provenance::Unknown if !post && looks_like_browser(headers) => {
+                    // (`refresh` changes nothing, so it is not asked about.)
+                    Provenance::Unknown
+                        if !post && action != "refresh" && looks_like_browser(headers) =>
+                    {
                         return confirm_page(headers, &form);
                     }
                     Provenance::Unknown => false,
