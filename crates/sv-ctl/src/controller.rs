@@ -186,6 +186,13 @@ impl Controller {
         self.out.line(line);
     }
 
+    /// An error line; the command then exits with Supervisor's generic
+    /// failure status.
+    fn fail(&mut self, line: &str) {
+        self.output(line);
+        self.exitstatus = GENERIC;
+    }
+
     fn help(&mut self, command: &str) {
         if let Some(lines) = help::text(command) {
             for l in lines {
@@ -231,8 +238,7 @@ impl Controller {
             "open" => self.do_open(&arg).await,
             "fg" => crate::fg::do_fg(self, &arg).await,
             _ => {
-                self.output(&format!("*** Unknown syntax: {line}"));
-                self.exitstatus = GENERIC;
+                self.fail(&format!("*** Unknown syntax: {line}"));
                 return false;
             }
         };
@@ -255,14 +261,13 @@ impl Controller {
                 self.exitstatus = GENERIC;
                 return false;
             }
-            self.output(&format!(
+            self.fail(&format!(
                 "error: <class '{}'>, {}: file: {} line: {}",
                 u.class,
                 u.text,
                 file!(),
                 line!()
             ));
-            self.exitstatus = GENERIC;
         }
         false
     }
@@ -546,8 +551,7 @@ impl Controller {
             return Ok(());
         }
         if arg.split_whitespace().next().is_none() {
-            self.output("Error: stop requires a process name");
-            self.exitstatus = GENERIC;
+            self.fail("Error: stop requires a process name");
             self.help("stop");
             return Ok(());
         }
@@ -567,8 +571,7 @@ impl Controller {
 
     async fn do_restart(&mut self, arg: &str) -> Res {
         if arg.split_whitespace().next().is_none() {
-            self.output("Error: restart requires a process name");
-            self.exitstatus = GENERIC;
+            self.fail("Error: restart requires a process name");
             self.help("restart");
             return Ok(());
         }
@@ -581,8 +584,7 @@ impl Controller {
             return Ok(());
         }
         if arg.split_whitespace().next().is_none() {
-            self.output("Error: clear requires a process name");
-            self.exitstatus = GENERIC;
+            self.fail("Error: clear requires a process name");
             self.help("clear");
             return Ok(());
         }
@@ -631,8 +633,7 @@ impl Controller {
                 {
                     Ok(results) => self.print_results("signal", &results, None)?,
                     Err(e) if fault_code(&e) == Some(BAD_NAME) => {
-                        self.output(&format!("{group}: ERROR (no such group)"));
-                        self.exitstatus = GENERIC;
+                        self.fail(&format!("{group}: ERROR (no such group)"));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -685,8 +686,7 @@ impl Controller {
                         }
                     }
                     Err(e) if fault_code(&e) == Some(BAD_NAME) => {
-                        self.output(&format!("No such process {name}"));
-                        self.exitstatus = GENERIC;
+                        self.fail(&format!("No such process {name}"));
                     }
                     Err(e) => {
                         self.exitstatus = GENERIC;
@@ -704,14 +704,12 @@ impl Controller {
         }
         let mut args: Vec<&str> = arg.split_whitespace().collect();
         if args.is_empty() {
-            self.output("Error: too few arguments");
-            self.exitstatus = GENERIC;
+            self.fail("Error: too few arguments");
             self.help("tail");
             return Ok(());
         }
         if args.len() > 3 {
-            self.output("Error: too many arguments");
-            self.exitstatus = GENERIC;
+            self.fail("Error: too many arguments");
             self.help("tail");
             return Ok(());
         }
@@ -725,18 +723,16 @@ impl Controller {
             [name, .., last] => {
                 let channel = last.to_lowercase();
                 if channel != "stderr" && channel != "stdout" {
-                    self.output(&format!(
+                    self.fail(&format!(
                         "Error: bad channel {}",
                         sv_api::py_repr(&Value::String(channel))
                     ));
-                    self.exitstatus = GENERIC;
                     return Ok(());
                 }
                 (name.to_string(), channel)
             }
             [] => {
-                self.output("Error: tail requires process name");
-                self.exitstatus = GENERIC;
+                self.fail("Error: tail requires process name");
                 return Ok(());
             }
         };
@@ -749,8 +745,7 @@ impl Controller {
                 match py_int(what) {
                     Some(n) => bytes = Some(n),
                     None => {
-                        self.output(&format!("Error: bad argument {m}"));
-                        self.exitstatus = GENERIC;
+                        self.fail(&format!("Error: bad argument {m}"));
                         return Ok(());
                     }
                 }
@@ -784,8 +779,7 @@ impl Controller {
                     Some(BAD_NAME) => "no such process name",
                     _ => return Err(e.into()),
                 };
-                self.output(&format!("{name}: ERROR ({what})"));
-                self.exitstatus = GENERIC;
+                self.fail(&format!("{name}: ERROR ({what})"));
             }
         }
         Ok(())
@@ -800,8 +794,7 @@ impl Controller {
             [] => 1600,
             [a] => {
                 let Some(what) = a.strip_prefix('-') else {
-                    self.output(&format!("Error: bad argument {a}"));
-                    self.exitstatus = GENERIC;
+                    self.fail(&format!("Error: bad argument {a}"));
                     return Ok(());
                 };
                 if what == "f" {
@@ -810,15 +803,13 @@ impl Controller {
                 match py_int(what) {
                     Some(n) => n,
                     None => {
-                        self.output(&format!("Error: bad argument {a}"));
-                        self.exitstatus = GENERIC;
+                        self.fail(&format!("Error: bad argument {a}"));
                         return Ok(());
                     }
                 }
             }
             _ => {
-                self.output("Error: too many arguments");
-                self.exitstatus = GENERIC;
+                self.fail("Error: too many arguments");
                 self.help("maintail");
                 return Ok(());
             }
@@ -838,8 +829,7 @@ impl Controller {
                     Some(FAILED) => "unknown error reading log",
                     _ => return Err(e.into()),
                 };
-                self.output(&format!("supervisord: ERROR ({what})"));
-                self.exitstatus = GENERIC;
+                self.fail(&format!("supervisord: ERROR ({what})"));
             }
         }
         Ok(())
@@ -849,8 +839,7 @@ impl Controller {
         if arg.trim().is_empty() {
             return true;
         }
-        self.output(&format!("Error: {command} accepts no arguments"));
-        self.exitstatus = GENERIC;
+        self.fail(&format!("Error: {command} accepts no arguments"));
         self.help(command);
         false
     }
@@ -862,8 +851,7 @@ impl Controller {
         let infos = match self.call("supervisor.getAllConfigInfo", vec![]).await {
             Ok(v) => v,
             Err(e) if fault_code(&e) == Some(SHUTDOWN_STATE) => {
-                self.output("ERROR: supervisor shutting down");
-                self.exitstatus = GENERIC;
+                self.fail("ERROR: supervisor shutting down");
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -926,13 +914,11 @@ impl Controller {
                 }
             }
             Err(e) if fault_code(&e) == Some(SHUTDOWN_STATE) => {
-                self.output("ERROR: supervisor shutting down");
-                self.exitstatus = GENERIC;
+                self.fail("ERROR: supervisor shutting down");
             }
             Err(e) if fault_code(&e) == Some(CANT_REREAD) => {
                 let s = e.fault().map(|f| f.string.clone()).unwrap_or_default();
-                self.output(&format!("ERROR: {s}"));
-                self.exitstatus = GENERIC;
+                self.fail(&format!("ERROR: {s}"));
             }
             Err(e) => {
                 self.exitstatus = GENERIC;
@@ -946,8 +932,7 @@ impl Controller {
         let v = match self.call("supervisor.reloadConfig", vec![]).await {
             Ok(v) => v,
             Err(e) if fault_code(&e) == Some(SHUTDOWN_STATE) => {
-                self.output("ERROR: already shutting down");
-                self.exitstatus = GENERIC;
+                self.fail("ERROR: already shutting down");
                 return Ok(());
             }
             Err(e) => {
@@ -974,8 +959,7 @@ impl Controller {
             groups.extend(added.iter().cloned());
             for g in &wanted {
                 if !groups.iter().any(|x| x == g) {
-                    self.output(&format!("ERROR: no such group: {g}"));
-                    self.exitstatus = GENERIC;
+                    self.fail(&format!("ERROR: no such group: {g}"));
                 }
             }
             added.retain(|g| wanted.contains(&g.as_str()));
@@ -1063,8 +1047,7 @@ impl Controller {
                         self.exitstatus = GENERIC;
                     }
                     Some(BAD_NAME) => {
-                        self.output(&format!("ERROR: no such process/group: {name}"));
-                        self.exitstatus = GENERIC;
+                        self.fail(&format!("ERROR: no such process/group: {name}"));
                     }
                     _ => {
                         self.exitstatus = GENERIC;
@@ -1101,15 +1084,13 @@ impl Controller {
             }
             Err(e) if e.errno() == Some(ECONNREFUSED) => {
                 let url = self.options.serverurl.clone();
-                self.output(&format!(
+                self.fail(&format!(
                     "ERROR: {url} refused connection (already shut down?)"
                 ));
-                self.exitstatus = GENERIC;
             }
             Err(e) if e.errno() == Some(ENOENT) => {
                 let url = self.options.serverurl.clone();
-                self.output(&format!("ERROR: {url} no such file (already shut down?)"));
-                self.exitstatus = GENERIC;
+                self.fail(&format!("ERROR: {url} no such file (already shut down?)"));
             }
             Err(e) => {
                 self.exitstatus = GENERIC;
@@ -1156,8 +1137,7 @@ impl Controller {
         let url = arg.trim().to_string();
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
         if scheme != "unix" && scheme != "http" {
-            self.output("ERROR: url must be http:// or unix://");
-            self.exitstatus = GENERIC;
+            self.fail("ERROR: url must be http:// or unix://");
             return Ok(());
         }
         self.options.serverurl = url;
