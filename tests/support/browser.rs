@@ -46,8 +46,77 @@ use super::pair::free_port;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-/// What installs both on Debian (and on CI).
+/// What installs both on Debian; [`ensure_installed`] runs it when they are
+/// missing, as the reference venv installs itself.
 pub const INSTALL: &str = "apt-get install -y chromium chromium-driver";
+
+/// The tools that are not installed.
+fn missing_tools() -> Vec<&'static str> {
+    [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|path| !Path::new(path).exists())
+        .collect()
+}
+
+/// Install Chromium and chromedriver from Debian's packages when they are
+/// missing (as root, or through passwordless `sudo`), once per test binary.
+/// `Err` says why they are still missing.
+fn ensure_installed() -> Result<(), String> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            if missing_tools().is_empty() {
+                return Ok(());
+            }
+            let root = nix::unistd::Uid::current().is_root();
+            let run = |args: &[&str]| -> Result<(), String> {
+                let mut command = if root {
+                    Command::new(args[0])
+                } else {
+                    let mut c = Command::new("sudo");
+                    c.arg("-n").arg(args[0]);
+                    c
+                };
+                let out = command
+                    .args(&args[1..])
+                    .env("DEBIAN_FRONTEND", "noninteractive")
+                    .stdin(Stdio::null())
+                    .output()
+                    .map_err(|e| format!("cannot run {}: {e}", args.join(" ")))?;
+                if out.status.success() {
+                    return Ok(());
+                }
+                let err = String::from_utf8_lossy(&out.stderr);
+                let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+                Err(format!(
+                    "`{}` failed ({}): {tail}",
+                    args.join(" "),
+                    out.status
+                ))
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "browser tests: installing Debian chromium and chromium-driver (first use)"
+            );
+            run(&["apt-get", "update", "-qq"])?;
+            run(&[
+                "apt-get",
+                "install",
+                "-y",
+                "-qq",
+                "chromium",
+                "chromium-driver",
+            ])?;
+            match missing_tools().as_slice() {
+                [] => Ok(()),
+                still => Err(format!(
+                    "{} still missing after the install",
+                    still.join(" and ")
+                )),
+            }
+        })
+        .clone()
+}
 
 /// How long any single browser condition may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -213,22 +282,17 @@ impl Browser {
 
     /// [`Browser::launch`] with more Chromium switches.
     pub async fn launch_with(extra_args: &[&str]) -> Option<Browser> {
-        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
-            .into_iter()
-            .filter(|path| !Path::new(path).exists())
-            .collect();
-        if !missing.is_empty() {
-            let missing = missing.join(" and ");
+        if let Err(why) = ensure_installed() {
             assert!(
                 !on_ci(),
-                "{missing} missing: browser tests need `{INSTALL}` on CI"
+                "browser tests need Chromium and chromedriver (`{INSTALL}`): {why}"
             );
             // Straight to the process's stderr: libtest captures `eprintln!`
             // of passing tests, and a skip must not go unnoticed.
             let _ = writeln!(
                 std::io::stderr(),
                 "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-                 !!! SKIPPED: browser test — {missing} not installed.\n\
+                 !!! SKIPPED: browser test — {why}.\n\
                  !!! Install them with `{INSTALL}` to run it.\n\
                  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
             );
