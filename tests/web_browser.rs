@@ -1,7 +1,7 @@
 //! The web page in a real browser: headless Chromium over WebDriver
-//! (harness in `support::browser`) against our `supervisord`. Skipped
-//! with a loud message when Chromium or chromedriver is not installed; an
-//! error under `CI=true` (`.ci/run` installs them).
+//! (harness in `support::browser`) against our `supervisord`. The harness
+//! installs Chromium and chromedriver on first use; where it cannot, the
+//! tests are skipped with a loud message, or fail under `CI=true`.
 //!
 //! * `status_page_clicks_filter_and_groups`: stop a program by clicking,
 //!   its row changes state without a reload (a marker set in the page
