@@ -52,7 +52,12 @@ fn encode(c: &mut Criterion) {
     let infos = records();
     c.bench_function("encode getAllProcessInfo 200", |b| {
         b.iter(|| {
-            let value = Value::Array(black_box(&infos).iter().map(ProcessInfo::to_value).collect());
+            let value = Value::Array(
+                black_box(&infos)
+                    .iter()
+                    .map(ProcessInfo::to_value)
+                    .collect(),
+            );
             black_box(encode_response(&Ok(value)))
         })
     });
