@@ -36,8 +36,8 @@ use std::collections::HashMap;
 
 pub use error::{LineError, LineErrorKind, ParseError};
 pub use pystr::{
-    is_python_whitespace, py_ascii_str, py_repr_str, python_lower, python_lstrip,
-    python_rstrip, python_strip,
+    is_python_whitespace, py_ascii_str, py_repr_str, python_lower, python_lstrip, python_rstrip,
+    python_strip,
 };
 
 /// The name of configparser's defaults section.

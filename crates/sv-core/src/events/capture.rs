@@ -11,7 +11,12 @@ pub enum Segment {
     /// Output to log (Supervisor's `_log`): to the normal log when
     /// `captured` is false, into the capture buffer when true. Both are
     /// echoed to the main log and make PROCESS_LOG events if enabled.
-    Output { data: Vec<u8>, captured: bool },
+    Output {
+        /// The bytes, ANSI-stripped when the splitter strips.
+        data: Vec<u8>,
+        /// Whether they fell inside a capture.
+        captured: bool,
+    },
     /// The end token closed a capture: a PROCESS_COMMUNICATION event with
     /// this data.
     Communication(Vec<u8>),
@@ -34,6 +39,7 @@ pub struct CaptureSplitter {
 }
 
 impl CaptureSplitter {
+    /// A splitter for one channel; `capture_maxbytes <= 0` disables capture mode.
     pub fn new(capture_maxbytes: i64, strip_ansi: bool) -> CaptureSplitter {
         CaptureSplitter {
             maxbytes: capture_maxbytes.max(0) as usize,

@@ -9,36 +9,64 @@ use crate::process::State;
 /// Supervisor's event types (`events.EventTypes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// The root: subscribing to EVENT subscribes to everything.
     Event,
+    /// Any process state change.
     ProcessState,
+    /// A process entered STOPPED.
     ProcessStateStopped,
+    /// A process entered EXITED.
     ProcessStateExited,
+    /// A process entered STARTING.
     ProcessStateStarting,
+    /// A process entered STOPPING.
     ProcessStateStopping,
+    /// A process entered BACKOFF.
     ProcessStateBackoff,
+    /// A process entered FATAL.
     ProcessStateFatal,
+    /// A process entered RUNNING.
     ProcessStateRunning,
+    /// A process entered UNKNOWN.
     ProcessStateUnknown,
+    /// Output captured in capture mode, on either channel.
     ProcessCommunication,
+    /// Output captured in capture mode on stdout.
     ProcessCommunicationStdout,
+    /// Output captured in capture mode on stderr.
     ProcessCommunicationStderr,
+    /// Output of a process with `*_events_enabled`, on either channel.
     ProcessLog,
+    /// Output on stdout of a process with `stdout_events_enabled`.
     ProcessLogStdout,
+    /// Output on stderr of a process with `stderr_events_enabled`.
     ProcessLogStderr,
+    /// Sent by an RPC client with `sendRemoteCommEvent`.
     RemoteCommunication,
+    /// supervisord itself changed state.
     SupervisorStateChange,
+    /// supervisord entered RUNNING.
     SupervisorStateChangeRunning,
+    /// supervisord began to shut down.
     SupervisorStateChangeStopping,
+    /// Any of the periodic ticks.
     Tick,
+    /// Every 5 seconds, on the wall clock's 5-second boundaries.
     Tick5,
+    /// Every minute, on the minute.
     Tick60,
+    /// Every hour, on the hour.
     Tick3600,
+    /// A group was added or removed.
     ProcessGroup,
+    /// A group was added.
     ProcessGroupAdded,
+    /// A group was removed.
     ProcessGroupRemoved,
 }
 
 impl EventType {
+    /// Every type, each parent before its subtypes.
     pub const ALL: [EventType; 27] = [
         EventType::Event,
         EventType::ProcessState,
@@ -178,11 +206,14 @@ impl EventType {
 /// Which output channel a log or communication event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
+    /// The child's standard output.
     Stdout,
+    /// The child's standard error.
     Stderr,
 }
 
 impl Channel {
+    /// The name payloads use (`channel:stdout`).
     pub fn name(self) -> &'static str {
         match self {
             Channel::Stdout => "stdout",
@@ -196,43 +227,68 @@ impl Channel {
 pub enum Event {
     /// A process entered `to`.
     ProcessState {
+        /// The process name.
         process: String,
+        /// The name of the group the process is in.
         group: String,
+        /// The state it left.
         from: State,
+        /// The state it entered.
         to: State,
+        /// For EXITED: whether the exit code was in `exitcodes`.
         expected: bool,
+        /// For STARTING and BACKOFF: the start attempts so far.
         tries: u32,
+        /// The pid, for the states that have one in their payload.
         pid: u32,
     },
     /// A chunk of output (`*_events_enabled`).
     ProcessLog {
+        /// Which pipe the output came from.
         channel: Channel,
+        /// The process name.
         process: String,
+        /// The name of the group the process is in.
         group: String,
+        /// The pid of the process that wrote it.
         pid: u32,
+        /// The bytes, as read from the pipe.
         data: Vec<u8>,
     },
     /// Output captured between the capture-mode tokens.
     ProcessCommunication {
+        /// Which pipe the output came from.
         channel: Channel,
+        /// The process name.
         process: String,
+        /// The name of the group the process is in.
         group: String,
+        /// The pid of the process that wrote it.
         pid: u32,
+        /// The bytes between the begin and end tokens.
         data: Vec<u8>,
     },
     /// `sendRemoteCommEvent(type, data)`.
     RemoteCommunication {
+        /// The client's `type` argument.
         kind: String,
+        /// The client's `data` argument.
         data: String,
     },
+    /// supervisord entered RUNNING.
     SupervisorRunning,
+    /// supervisord began to shut down.
     SupervisorStopping,
     /// TICK_`period` with `when` the start of the new time slice.
     Tick {
+        /// 5, 60 or 3600.
         period: u32,
+        /// The Unix time the new slice starts at.
         when: i64,
     },
+    /// A group was added; its name.
     GroupAdded(String),
+    /// A group was removed; its name.
     GroupRemoved(String),
 }
 
@@ -246,6 +302,7 @@ fn output_text(data: &[u8]) -> String {
 }
 
 impl Event {
+    /// The type listeners see in the envelope (always a concrete one).
     pub fn event_type(&self) -> EventType {
         match self {
             Event::ProcessState { to, .. } => EventType::for_state(*to),
@@ -352,12 +409,10 @@ mod tests {
     use crate::events::testkit::state;
 
     #[test]
-    fn names_parse_case_insensitively_and_match_the_config_list() {
+    fn names_parse_case_insensitively() {
         for t in EventType::ALL {
             assert_eq!(EventType::parse(&t.name().to_lowercase()), Some(t));
-            assert!(crate::config::EVENT_TYPES.contains(&t.name()));
         }
-        assert_eq!(crate::config::EVENT_TYPES.len(), EventType::ALL.len());
         assert_eq!(
             EventType::parse("Process_State"),
             Some(EventType::ProcessState)

@@ -24,6 +24,7 @@ pub enum ListenerAction {
 /// `PEventListenerDispatcher.handle_listener_state_change`).
 #[derive(Debug)]
 pub struct Listener {
+    /// The listener's process name, as Supervisor logs it.
     pub name: String,
     state: EventListenerState,
     buffer: Vec<u8>,
@@ -37,6 +38,7 @@ const READY_TOKEN: &[u8] = b"READY\n";
 const RESULT_PREFIX_LEN: usize = b"RESULT ".len();
 
 impl Listener {
+    /// A listener whose process was just spawned: ACKNOWLEDGED, waiting for `READY`.
     pub fn new(name: &str) -> Listener {
         Listener {
             name: name.to_string(),
@@ -48,6 +50,7 @@ impl Listener {
         }
     }
 
+    /// Where the listener is in the protocol.
     pub fn state(&self) -> EventListenerState {
         self.state
     }

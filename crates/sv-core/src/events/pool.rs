@@ -13,7 +13,9 @@ use crate::config::LogLevel;
 /// An event with its global serial, shared by every pool that took it.
 #[derive(Debug)]
 pub struct Stamped {
+    /// The global serial (`serial:` in the envelope).
     pub serial: u64,
+    /// The event itself.
     pub event: Event,
     /// The payload, rendered once.
     pub payload: String,
@@ -22,11 +24,14 @@ pub struct Stamped {
 /// An event in one pool's buffer (or assigned to one of its listeners).
 #[derive(Debug, Clone)]
 pub struct Queued {
+    /// The event and its global serial, shared with the other pools.
     pub stamped: Rc<Stamped>,
+    /// This pool's serial for it (`poolserial:` in the envelope).
     pub pool_serial: u64,
 }
 
 impl Queued {
+    /// The event's global serial.
     pub fn serial(&self) -> u64 {
         self.stamped.serial
     }
@@ -45,6 +50,7 @@ fn next_serial(last: &mut Option<u64>) -> u64 {
 /// One `[eventlistener:x]` pool: its subscriptions and its buffer.
 #[derive(Debug)]
 pub struct Pool {
+    /// The pool's name (the `[eventlistener:x]` section name after the colon).
     pub name: String,
     buffer_size: usize,
     subscriptions: Vec<EventType>,
@@ -65,10 +71,12 @@ impl Pool {
         }
     }
 
+    /// Whether this pool receives events of `event_type` (it subscribed to the type or an ancestor).
     pub fn subscribes(&self, event_type: EventType) -> bool {
         self.subscriptions.iter().any(|s| event_type.is_a(*s))
     }
 
+    /// Whether any TICK type reaches this pool (so the daemon must evaluate ticks).
     pub fn subscribes_to_ticks(&self) -> bool {
         [EventType::Tick5, EventType::Tick60, EventType::Tick3600]
             .into_iter()
@@ -207,6 +215,7 @@ pub struct Hub {
 }
 
 impl Hub {
+    /// A hub with no pools whose first serial will be 0.
     pub fn new() -> Hub {
         Hub::default()
     }
@@ -238,14 +247,17 @@ impl Hub {
         Some(self.pools.remove(index))
     }
 
+    /// The pool named `name`.
     pub fn pool(&self, name: &str) -> Option<&Pool> {
         self.pools.iter().find(|p| p.name == name)
     }
 
+    /// The pool named `name`, to buffer into or dispatch from.
     pub fn pool_mut(&mut self, name: &str) -> Option<&mut Pool> {
         self.pools.iter_mut().find(|p| p.name == name)
     }
 
+    /// Every pool, in subscription order.
     pub fn pools(&self) -> impl Iterator<Item = &Pool> {
         self.pools.iter()
     }
@@ -256,6 +268,7 @@ impl Hub {
         self.pools.iter().any(|p| p.subscribes(event_type))
     }
 
+    /// Whether any pool receives TICK events.
     pub fn wants_ticks(&self) -> bool {
         self.pools.iter().any(Pool::subscribes_to_ticks)
     }

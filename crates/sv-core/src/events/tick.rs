@@ -19,6 +19,7 @@ pub fn timeslice(period: u32, when: f64) -> i64 {
 }
 
 impl Ticks {
+    /// Nothing recorded yet: the first evaluation only records the slices.
     pub fn new() -> Ticks {
         Ticks::default()
     }

@@ -11,7 +11,9 @@ use crate::pypath;
 pub struct CtlConfig {
     /// `unix:///abs/path` (normalised) or `http://host:port`.
     pub serverurl: String,
+    /// Sent with basic auth when set (with `password`).
     pub username: Option<String>,
+    /// Sent with basic auth when set (with `username`).
     pub password: Option<String>,
     /// The interactive prompt is `<prompt>> `.
     pub prompt: String,

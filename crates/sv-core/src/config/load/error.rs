@@ -7,10 +7,15 @@ use std::fmt;
 /// One problem in a config, located as precisely as it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// The file the problem is in, when known.
     pub file: Option<String>,
+    /// The 1-based line, when the problem belongs to one line.
     pub line: Option<usize>,
+    /// The section the problem is in, when it belongs to one.
     pub section: Option<String>,
+    /// The option the problem is about, when it belongs to one.
     pub option: Option<String>,
+    /// What is wrong, worded as Supervisor words it where it has a message.
     pub message: String,
 }
 
@@ -33,6 +38,7 @@ impl fmt::Display for ConfigError {
 /// Every problem found in a config; the daemon must not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LoadError {
+    /// Each problem, in the order the loader met them.
     pub errors: Vec<ConfigError>,
 }
 

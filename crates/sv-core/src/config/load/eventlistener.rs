@@ -4,7 +4,8 @@
 
 use super::{Loader, Scope};
 use crate::config::datatypes as dt;
-use crate::config::{DEFAULT_RESULT_HANDLER, EVENT_TYPES, GroupConfig, GroupKind};
+use crate::config::{DEFAULT_RESULT_HANDLER, GroupConfig, GroupKind};
+use crate::events::EventType;
 
 impl Loader<'_> {
     pub(super) fn listener_pool(&mut self, section: &str, scope: &Scope) -> Option<GroupConfig> {
@@ -50,8 +51,9 @@ impl Loader<'_> {
         let mut event_names: Vec<String> = Vec::new();
         if let Some((value, loc)) = events {
             for name in dt::list_of_strings(&value) {
+                // Python's `str.upper()`, which is Unicode's, before the lookup.
                 let upper = name.to_uppercase();
-                if !EVENT_TYPES.contains(&upper.as_str()) {
+                if EventType::parse(&upper).is_none() {
                     self.error(
                         &loc,
                         section,

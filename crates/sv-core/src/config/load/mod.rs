@@ -43,21 +43,37 @@ use crate::pypath;
 /// command-line parser. They win over the config file, as in Supervisor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CliOverrides {
+    /// `-n`: stay in the foreground.
     pub nodaemon: bool,
+    /// `-s`: no log output on stdout in the foreground.
     pub silent: bool,
+    /// `-u`: the user to run as.
     pub user: Option<String>,
+    /// `-m`: the daemon's umask.
     pub umask: Option<u32>,
+    /// `-d`: the directory to change to when daemonizing.
     pub directory: Option<String>,
+    /// `-l`: the main log file.
     pub logfile: Option<String>,
+    /// `-y`: the main log's size before rotation.
     pub logfile_maxbytes: Option<i64>,
+    /// `-z`: how many rotated main logs to keep.
     pub logfile_backups: Option<i64>,
+    /// `-e`: the main log's level.
     pub loglevel: Option<LogLevel>,
+    /// `-j`: the pid file.
     pub pidfile: Option<String>,
+    /// `-i`: the identifier `getIdentification` returns.
     pub identifier: Option<String>,
+    /// `-q`: where `AUTO` child logs go.
     pub childlogdir: Option<String>,
+    /// `-k`: keep stale `AUTO` child logs at start-up.
     pub nocleanup: bool,
+    /// `-a`: the file descriptors to require.
     pub minfds: Option<i64>,
+    /// `--minprocs`: the processes to require.
     pub minprocs: Option<i64>,
+    /// `-t`: strip ANSI escapes from child output.
     pub strip_ansi: bool,
 }
 
