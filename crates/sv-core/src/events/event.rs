@@ -3,7 +3,7 @@
 //! byte for byte as Supervisor's `payload()` renders it, and the
 //! [`envelope`] header a listener reads before it.
 
-use crate::logtext::py_bytes_repr;
+use crate::logtext::text_or_repr;
 use crate::process::State;
 
 /// Supervisor's event types (`events.EventTypes`).
@@ -292,15 +292,6 @@ pub enum Event {
     GroupRemoved(String),
 }
 
-/// Output bytes as Supervisor puts them in a payload: the UTF-8 text, or
-/// `Undecodable: b'…'`.
-fn output_text(data: &[u8]) -> String {
-    match std::str::from_utf8(data) {
-        Ok(text) => text.to_string(),
-        Err(_) => format!("Undecodable: {}", py_bytes_repr(data)),
-    }
-}
-
 impl Event {
     /// The type listeners see in the envelope (always a concrete one).
     pub fn event_type(&self) -> EventType {
@@ -364,7 +355,7 @@ impl Event {
             } => format!(
                 "processname:{process} groupname:{group} pid:{pid} channel:{}\n{}",
                 channel.name(),
-                output_text(data)
+                text_or_repr(data)
             ),
             Event::ProcessCommunication {
                 process,
@@ -374,7 +365,7 @@ impl Event {
                 ..
             } => format!(
                 "processname:{process} groupname:{group} pid:{pid}\n{}",
-                output_text(data)
+                text_or_repr(data)
             ),
             Event::RemoteCommunication { kind, data } => format!("type:{kind}\n{data}"),
             Event::SupervisorRunning | Event::SupervisorStopping => String::new(),

@@ -11,7 +11,7 @@ use sv_api::EventListenerState;
 
 use super::{LogLines, Queued};
 use crate::config::LogLevel;
-use crate::logtext::py_bytes_repr;
+use crate::logtext::text_or_repr;
 
 /// What a listener's output led to, besides its state.
 #[derive(Debug)]
@@ -144,10 +144,7 @@ impl Listener {
                         match py_int(digits) {
                             Some(n) => self.result_len = Some(n),
                             None => {
-                                let line = match std::str::from_utf8(&line) {
-                                    Ok(text) => text.to_string(),
-                                    Err(_) => format!("Undecodable: {}", py_bytes_repr(&line)),
-                                };
+                                let line = text_or_repr(&line);
                                 log.push((
                                     LogLevel::Warn,
                                     format!("{}: bad result line: '{line}'", self.name),
