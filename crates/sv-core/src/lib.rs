@@ -22,9 +22,17 @@
 //! Everything here follows the same rule: no tokio, no nix, no sockets;
 //! time and I/O come in as inputs.
 
+#![warn(missing_docs)]
+// The pure core decides; the daemon and supervisorctl say it. Nothing here
+// prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod config;
 pub mod events;
 pub mod logtext;
+// process.rs is being reworked in another room (issue 14, the state machine
+// with a fake spawner); its owner documents its public items there.
+#[allow(missing_docs)]
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;
