@@ -2,8 +2,9 @@
 //! every client: fault codes and the RPC error type, process / daemon /
 //! event-listener state codes, the structs methods return
 //! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`), namespec
-//! parsing, the published method table (names, signatures, help) and the
-//! rules for reading method arguments.
+//! parsing, the published method table (names, signatures, help), the
+//! rules for reading method arguments, and the typed [`Request`] every
+//! call decodes to (and clients encode from).
 //!
 //! This crate performs no I/O and reads no clock: callers supply `now` and
 //! a local-time formatter, and values are `sv_xmlrpc::Value`s built here and
@@ -14,6 +15,7 @@ pub mod methods;
 pub mod namespec;
 pub mod params;
 pub mod records;
+pub mod request;
 pub mod states;
 
 pub use faults::{FaultCode, RpcError, name_for_code};
@@ -24,6 +26,7 @@ pub use records::{
     ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int, config_info_array,
     describe, format_timedelta,
 };
+pub use request::{LogStream, MulticallEntry, Request, SignalArg};
 pub use states::{EventListenerState, ProcessState, SupervisorState};
 
 #[cfg(test)]
