@@ -21,7 +21,7 @@ pub mod states;
 pub use faults::{FaultCode, RpcError, name_for_code};
 pub use methods::{METHODS, MethodInfo, list_methods, lookup};
 pub use namespec::{make_namespec, split_namespec};
-pub use params::{expect_arity, expect_int, expect_string, optional_bool, py_repr, py_str, truthy};
+pub use params::{py_repr, py_str, truthy};
 pub use records::{
     ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int, config_info_array,
     describe, format_timedelta,
