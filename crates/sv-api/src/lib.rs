@@ -1,7 +1,9 @@
 //! Supervisor's wire vocabulary, shared by the daemon's method table and
 //! every client: fault codes and the RPC error type, process / daemon /
 //! event-listener state codes, the structs methods return
-//! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`), namespec
+//! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`,
+//! `ConfigChanges`, `TailChunk`), each encoded with `to_value` and read back
+//! with `from_value`, namespec
 //! parsing, the published method table (names, signatures, help) and the
 //! rules for reading method arguments.
 //!
@@ -16,13 +18,13 @@ pub mod params;
 pub mod records;
 pub mod states;
 
-pub use faults::{FaultCode, RpcError, name_for_code};
+pub use faults::{AnyFaultCode, FaultCode, RpcError, name_for_code};
 pub use methods::{METHODS, MethodInfo, list_methods, lookup};
 pub use namespec::{make_namespec, split_namespec};
 pub use params::{expect_arity, expect_int, expect_string, optional_bool, py_repr, py_str, truthy};
 pub use records::{
-    ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int, config_info_array,
-    describe, format_timedelta,
+    ConfigChanges, ConfigInfo, LogFile, ProcessInfo, ProcessResult, RecordError, StateInfo,
+    TailChunk, array_from_value, capped_int, config_info_array, describe, format_timedelta,
 };
 pub use states::{EventListenerState, ProcessState, SupervisorState};
 
