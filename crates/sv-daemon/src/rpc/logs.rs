@@ -9,34 +9,11 @@
 
 use std::path::PathBuf;
 
-use sv_api::{LogStream, ProcessResult, RpcError};
-use sv_xmlrpc::Value;
+use sv_api::{LogStream, ProcessResult, RpcError, TailChunk};
 
 use super::{Dispatcher, faults};
 use crate::logread;
 use crate::supervisor::Op;
-
-/// What `tailProcess*Log` answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogTail {
-    /// The text read (invalid UTF-8 replaced by U+FFFD).
-    pub bytes: String,
-    /// The log's size now: the offset to pass to the next tail.
-    pub offset: i64,
-    /// Whether the log outgrew the window and text was skipped.
-    pub overflow: bool,
-}
-
-impl LogTail {
-    /// The wire form: `[string bytes, int offset, bool overflow]`.
-    pub fn to_value(&self) -> Value {
-        Value::Array(vec![
-            self.bytes.as_str().into(),
-            Value::Int(sv_api::capped_int(self.offset)),
-            self.overflow.into(),
-        ])
-    }
-}
 
 /// Run a file read on the blocking pool.
 async fn off_the_runtime<T: Send + 'static>(
@@ -87,14 +64,14 @@ impl Dispatcher {
         stream: LogStream,
         offset: i64,
         length: i64,
-    ) -> Result<LogTail, RpcError> {
+    ) -> Result<TailChunk, RpcError> {
         let path = self.process_log_path(spec, stream).await?;
         off_the_runtime(move || {
             let (bytes, offset, overflow) = match path.filter(|p| p.exists()) {
                 Some(path) => logread::tail_log(Some(&path), offset, length),
                 None => (String::new(), 0, false),
             };
-            LogTail {
+            TailChunk {
                 bytes,
                 offset,
                 overflow,
@@ -128,27 +105,5 @@ impl Dispatcher {
         stream: LogStream,
     ) -> Result<Option<PathBuf>, RpcError> {
         self.log_path(spec, stream == LogStream::Stderr).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tails_encode_as_a_triple_with_a_capped_offset() {
-        let tail = LogTail {
-            bytes: "abc".into(),
-            offset: 1 << 40,
-            overflow: true,
-        };
-        assert_eq!(
-            tail.to_value(),
-            Value::Array(vec![
-                Value::from("abc"),
-                Value::Int(i32::MAX),
-                Value::Bool(true)
-            ])
-        );
     }
 }

@@ -39,7 +39,6 @@ use tokio::sync::{mpsc, oneshot};
 use crate::supervisor::{DaemonInfo, Mood, Op, Reply};
 
 pub use control::Outcome;
-pub use logs::LogTail;
 
 /// The Supervisor release we report (`getSupervisorVersion`).
 pub const SUPERVISOR_VERSION: &str = crate::SUPERVISOR_VERSION;
@@ -163,7 +162,7 @@ impl Dispatcher {
             R::Shutdown => self.shutdown().await.map(done),
             R::Restart => self.restart().await.map(done),
 
-            R::ReloadConfig => self.reload_config().await.map(groups::changes_value),
+            R::ReloadConfig => self.reload_config().await.map(|changes| changes.to_value()),
             R::AddProcessGroup { name } => self.add_process_group(name).await.map(done),
             R::RemoveProcessGroup { name } => self.remove_process_group(name).await.map(done),
             R::GetAllConfigInfo => self.all_config_info().await.map(sv_api::config_info_array),
