@@ -116,6 +116,56 @@ impl FaultCode {
     }
 }
 
+/// A `faultCode` (or a result's `status`) as a client receives it: one of
+/// Supervisor's codes, or a number it does not define — a newer or foreign
+/// server may send one, and a client must still show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyFaultCode {
+    Known(FaultCode),
+    Unknown(i32),
+}
+
+impl AnyFaultCode {
+    pub fn from_number(number: i32) -> Self {
+        FaultCode::from_code(number).map_or(AnyFaultCode::Unknown(number), AnyFaultCode::Known)
+    }
+
+    /// The number on the wire.
+    pub const fn number(self) -> i32 {
+        match self {
+            AnyFaultCode::Known(code) => code.code(),
+            AnyFaultCode::Unknown(number) => number,
+        }
+    }
+
+    /// Supervisor's name for it; `UNKNOWN` for a foreign number.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AnyFaultCode::Known(code) => code.name(),
+            AnyFaultCode::Unknown(_) => "UNKNOWN",
+        }
+    }
+
+    pub const fn known(self) -> Option<FaultCode> {
+        match self {
+            AnyFaultCode::Known(code) => Some(code),
+            AnyFaultCode::Unknown(_) => None,
+        }
+    }
+}
+
+impl From<FaultCode> for AnyFaultCode {
+    fn from(code: FaultCode) -> Self {
+        AnyFaultCode::Known(code)
+    }
+}
+
+impl PartialEq<FaultCode> for AnyFaultCode {
+    fn eq(&self, other: &FaultCode) -> bool {
+        *self == AnyFaultCode::Known(*other)
+    }
+}
+
 /// Name of a numeric fault code; codes Supervisor does not define render as
 /// `UNKNOWN`, as upstream's lookup does (a client may receive foreign codes).
 pub fn name_for_code(code: i32) -> &'static str {
@@ -234,6 +284,21 @@ mod tests {
             assert_eq!(name_for_code(n), "UNKNOWN");
         }
         assert_eq!(FaultCode::from_name("UNKNOWN"), None);
+    }
+
+    #[test]
+    fn any_fault_code_keeps_foreign_numbers() {
+        for code in FaultCode::ALL {
+            let any = AnyFaultCode::from_number(code.code());
+            assert_eq!(any, code);
+            assert_eq!(any.known(), Some(code));
+            assert_eq!((any.number(), any.name()), (code.code(), code.name()));
+        }
+        let foreign = AnyFaultCode::from_number(5);
+        assert_eq!(foreign, AnyFaultCode::Unknown(5));
+        assert_eq!((foreign.number(), foreign.name()), (5, "UNKNOWN"));
+        assert_eq!(foreign.known(), None);
+        assert_ne!(foreign, FaultCode::BadName);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Supervisor's wire vocabulary, shared by the daemon's method table and
 //! every client: fault codes and the RPC error type, process / daemon /
 //! event-listener state codes, the structs methods return
-//! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`), namespec
-//! parsing, the published method table (names, signatures, help) and the
-//! rules for reading method arguments.
+//! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`,
+//! `ConfigChanges`, `TailChunk`), each encoded with `to_value` and read back
+//! with `from_value`, namespec parsing, the published method table (names,
+//! signatures, help), the rules for reading method arguments, and the typed
+//! [`Request`] every call decodes to (and clients encode from).
 //!
 //! This crate performs no I/O and reads no clock: callers supply `now` and
 //! a local-time formatter, and values are `sv_xmlrpc::Value`s built here and
@@ -14,16 +16,18 @@ pub mod methods;
 pub mod namespec;
 pub mod params;
 pub mod records;
+pub mod request;
 pub mod states;
 
-pub use faults::{FaultCode, RpcError, name_for_code};
+pub use faults::{AnyFaultCode, FaultCode, RpcError, name_for_code};
 pub use methods::{METHODS, MethodInfo, list_methods, lookup};
 pub use namespec::{make_namespec, split_namespec};
-pub use params::{expect_arity, expect_int, expect_string, optional_bool, py_repr, py_str, truthy};
+pub use params::{py_repr, py_str, truthy};
 pub use records::{
-    ConfigInfo, LogFile, ProcessInfo, ProcessResult, StateInfo, capped_int, config_info_array,
-    describe, format_timedelta,
+    ConfigChanges, ConfigInfo, LogFile, ProcessInfo, ProcessResult, RecordError, StateInfo,
+    TailChunk, array_from_value, capped_int, config_info_array, describe, format_timedelta,
 };
+pub use request::{LogStream, MulticallEntry, Request, SignalArg};
 pub use states::{EventListenerState, ProcessState, SupervisorState};
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The structs Supervisor's methods return (spec §4.5), built from plain
 //! fields into `Value::Struct`s with exactly upstream's keys, key order and
-//! value types, plus the human `description` of a process.
+//! value types (`to_value`), read back by clients (`from_value`, with a
+//! [`RecordError`] naming the missing or mistyped field), plus the human
+//! `description` of a process.
 //!
 //! Nothing here reads a clock or a time zone: callers pass `now` and a
 //! local-time formatter, so the daemon owns time and tests stay pure.
 
 use sv_xmlrpc::Value;
 
-use crate::faults::RpcError;
+use crate::faults::{AnyFaultCode, RpcError};
 use crate::states::{ProcessState, SupervisorState};
 
 /// Clamp an integer into XML-RPC's signed 32-bit `<int>` range, as upstream
@@ -361,6 +363,380 @@ impl ConfigInfo {
 pub fn config_info_array(mut infos: Vec<ConfigInfo>) -> Value {
     infos.sort_by(|a, b| a.name.cmp(&b.name));
     Value::Array(infos.iter().map(ConfigInfo::to_value).collect())
+}
+
+/// Why a received value is not the record it should be. Each variant names
+/// the record and, where there is one, the field, so a client's message
+/// points at what the server got wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The value is not the struct (or array) the record is sent as.
+    #[error("{record}: expected {expected}, got {got}")]
+    WrongShape {
+        record: &'static str,
+        expected: &'static str,
+        got: &'static str,
+    },
+    /// A field the record always carries is absent.
+    #[error("{record}: missing field {field:?}")]
+    Missing {
+        record: &'static str,
+        field: &'static str,
+    },
+    /// A field is there but of another XML-RPC type (or out of range).
+    #[error("{record}: field {field:?} should be {expected}, got {got}")]
+    Mistyped {
+        record: &'static str,
+        field: &'static str,
+        expected: &'static str,
+        got: &'static str,
+    },
+}
+
+/// Reads the members of one received record, naming the record in every
+/// error. Integers are accepted as `<int>` or `<i8>` and flags as
+/// `<boolean>` or an integer, because a Python peer does not tell them apart.
+struct Fields<'a> {
+    record: &'static str,
+    value: &'a Value,
+}
+
+impl<'a> Fields<'a> {
+    fn of(record: &'static str, value: &'a Value) -> Result<Self, RecordError> {
+        match value {
+            Value::Struct(_) => Ok(Fields { record, value }),
+            other => Err(RecordError::WrongShape {
+                record,
+                expected: "struct",
+                got: other.type_name(),
+            }),
+        }
+    }
+
+    fn get(&self, field: &'static str) -> Result<&'a Value, RecordError> {
+        self.value.get(field).ok_or(RecordError::Missing {
+            record: self.record,
+            field,
+        })
+    }
+
+    fn mistyped(&self, field: &'static str, expected: &'static str, got: &Value) -> RecordError {
+        RecordError::Mistyped {
+            record: self.record,
+            field,
+            expected,
+            got: got.type_name(),
+        }
+    }
+
+    fn string(&self, field: &'static str) -> Result<String, RecordError> {
+        let value = self.get(field)?;
+        value
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| self.mistyped(field, "string", value))
+    }
+
+    fn int(&self, field: &'static str) -> Result<i64, RecordError> {
+        let value = self.get(field)?;
+        wire_int(value).ok_or_else(|| self.mistyped(field, "int", value))
+    }
+
+    fn int32(&self, field: &'static str) -> Result<i32, RecordError> {
+        let value = self.get(field)?;
+        wire_int(value)
+            .and_then(|n| i32::try_from(n).ok())
+            .ok_or_else(|| self.mistyped(field, "int", value))
+    }
+
+    fn flag(&self, field: &'static str) -> Result<bool, RecordError> {
+        let value = self.get(field)?;
+        wire_flag(value).ok_or_else(|| self.mistyped(field, "boolean", value))
+    }
+
+    /// A string field where `"none"` stands for "not set".
+    fn string_or_none(&self, field: &'static str) -> Result<Option<String>, RecordError> {
+        Ok(Some(self.string(field)?).filter(|s| s != "none"))
+    }
+}
+
+fn wire_int(value: &Value) -> Option<i64> {
+    match value {
+        Value::Int(n) => Some(i64::from(*n)),
+        Value::I8(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn wire_flag(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        other => wire_int(other).map(|n| n != 0),
+    }
+}
+
+/// The items of an array result, each decoded by `item`.
+pub fn array_from_value<T>(
+    record: &'static str,
+    value: &Value,
+    item: impl Fn(&Value) -> Result<T, RecordError>,
+) -> Result<Vec<T>, RecordError> {
+    match value {
+        Value::Array(items) => items.iter().map(item).collect(),
+        other => Err(RecordError::WrongShape {
+            record,
+            expected: "array",
+            got: other.type_name(),
+        }),
+    }
+}
+
+impl ProcessInfo {
+    /// Read a process info struct back. `logfile` (the old alias) is not
+    /// needed: `stdout_logfile` carries the same path.
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        let f = Fields::of("ProcessInfo", value)?;
+        let pid = f.int("pid")?;
+        Ok(ProcessInfo {
+            name: f.string("name")?,
+            group: f.string("group")?,
+            start: f.int("start")?,
+            stop: f.int("stop")?,
+            now: f.int("now")?,
+            state: f.int32("state")?,
+            statename: f.string("statename")?,
+            spawnerr: f.string("spawnerr")?,
+            exitstatus: f.int32("exitstatus")?,
+            stdout_logfile: f.string("stdout_logfile")?,
+            stderr_logfile: f.string("stderr_logfile")?,
+            pid: u32::try_from(pid).map_err(|_| RecordError::Mistyped {
+                record: "ProcessInfo",
+                field: "pid",
+                expected: "a non-negative int",
+                got: "a negative int",
+            })?,
+            description: f.string("description")?,
+        })
+    }
+
+    /// The state on the wire vocabulary; `None` for a code Supervisor does
+    /// not define (the raw number stays in [`state`](Self::state)).
+    pub fn process_state(&self) -> Option<ProcessState> {
+        ProcessState::from_code(self.state)
+    }
+}
+
+impl StateInfo {
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        let f = Fields::of("StateInfo", value)?;
+        Ok(StateInfo {
+            statecode: f.int32("statecode")?,
+            statename: f.string("statename")?,
+        })
+    }
+
+    /// The daemon's state; `None` for a code Supervisor does not define.
+    pub fn supervisor_state(&self) -> Option<SupervisorState> {
+        SupervisorState::from_code(self.statecode)
+    }
+}
+
+impl ProcessResult {
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        let f = Fields::of("ProcessResult", value)?;
+        Ok(ProcessResult {
+            name: f.string("name")?,
+            group: f.string("group")?,
+            status: f.int32("status")?,
+            description: f.string("description")?,
+        })
+    }
+
+    /// `status` as a fault code (`SUCCESS` included), unknown numbers kept.
+    pub fn status_code(&self) -> AnyFaultCode {
+        AnyFaultCode::from_number(self.status)
+    }
+}
+
+impl LogFile {
+    /// The inverse of [`to_value`](Self::to_value): `"auto"`, `"none"` or a
+    /// path.
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        match value.as_str() {
+            Some("auto") => Ok(LogFile::Auto),
+            Some("none") => Ok(LogFile::None),
+            Some(path) => Ok(LogFile::Path(path.to_owned())),
+            None => Err(RecordError::WrongShape {
+                record: "LogFile",
+                expected: "string",
+                got: value.type_name(),
+            }),
+        }
+    }
+}
+
+impl ConfigInfo {
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        let f = Fields::of("ConfigInfo", value)?;
+        let logfile = |field: &'static str| {
+            LogFile::from_value(f.get(field)?).map_err(|_| RecordError::Mistyped {
+                record: "ConfigInfo",
+                field,
+                expected: "string",
+                got: f.get(field).map_or("nothing", Value::type_name),
+            })
+        };
+        let uid = match f.get("uid")? {
+            Value::String(s) if s == "none" => None,
+            other => Some(
+                wire_int(other)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| f.mistyped("uid", "int or \"none\"", other))?,
+            ),
+        };
+        let exitcodes_value = f.get("exitcodes")?;
+        let exitcodes = match exitcodes_value {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| wire_int(v).ok_or_else(|| f.mistyped("exitcodes", "array of int", v)))
+                .collect::<Result<Vec<_>, _>>()?,
+            other => return Err(f.mistyped("exitcodes", "array", other)),
+        };
+        Ok(ConfigInfo {
+            name: f.string("name")?,
+            group: f.string("group")?,
+            inuse: f.flag("inuse")?,
+            autostart: f.flag("autostart")?,
+            directory: f.string_or_none("directory")?,
+            uid,
+            serverurl: f.string_or_none("serverurl")?,
+            command: f.string("command")?,
+            exitcodes,
+            group_prio: f.int("group_prio")?,
+            process_prio: f.int("process_prio")?,
+            killasgroup: f.flag("killasgroup")?,
+            redirect_stderr: f.flag("redirect_stderr")?,
+            startretries: f.int("startretries")?,
+            startsecs: f.int("startsecs")?,
+            stopwaitsecs: f.int("stopwaitsecs")?,
+            stopsignal: f.int32("stopsignal")?,
+            stdout_logfile: logfile("stdout_logfile")?,
+            stdout_logfile_backups: f.int("stdout_logfile_backups")?,
+            stdout_logfile_maxbytes: f.int("stdout_logfile_maxbytes")?,
+            stdout_capture_maxbytes: f.int("stdout_capture_maxbytes")?,
+            stdout_events_enabled: f.flag("stdout_events_enabled")?,
+            stdout_syslog: f.flag("stdout_syslog")?,
+            stderr_logfile: logfile("stderr_logfile")?,
+            stderr_logfile_backups: f.int("stderr_logfile_backups")?,
+            stderr_logfile_maxbytes: f.int("stderr_logfile_maxbytes")?,
+            stderr_capture_maxbytes: f.int("stderr_capture_maxbytes")?,
+            stderr_events_enabled: f.flag("stderr_events_enabled")?,
+            stderr_syslog: f.flag("stderr_syslog")?,
+        })
+    }
+}
+
+/// What `reloadConfig` found: group names added, changed and removed
+/// since the configuration was last read. On the wire it is the odd
+/// `[[added, changed, removed]]`, an array holding one array of three.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfigChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl ConfigChanges {
+    pub fn to_value(&self) -> Value {
+        let list = |names: &[String]| {
+            Value::Array(names.iter().map(|n| Value::from(n.as_str())).collect())
+        };
+        Value::Array(vec![Value::Array(vec![
+            list(&self.added),
+            list(&self.changed),
+            list(&self.removed),
+        ])])
+    }
+
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        const RECORD: &str = "ConfigChanges";
+        let shape = |got: &Value| RecordError::WrongShape {
+            record: RECORD,
+            expected: "[[added, changed, removed]]",
+            got: got.type_name(),
+        };
+        let outer = value.as_array().ok_or_else(|| shape(value))?;
+        let inner = match outer {
+            [inner] => inner.as_array().ok_or_else(|| shape(inner))?,
+            _ => return Err(shape(value)),
+        };
+        let names = |field: &'static str, list: &Value| {
+            array_from_value(RECORD, list, |v| {
+                v.as_str().map(str::to_owned).ok_or(RecordError::Mistyped {
+                    record: RECORD,
+                    field,
+                    expected: "array of string",
+                    got: v.type_name(),
+                })
+            })
+        };
+        match inner {
+            [added, changed, removed] => Ok(ConfigChanges {
+                added: names("added", added)?,
+                changed: names("changed", changed)?,
+                removed: names("removed", removed)?,
+            }),
+            _ => Err(shape(value)),
+        }
+    }
+}
+
+/// One `tailProcessStdoutLog` / `tailProcessStderrLog` answer, sent as the
+/// array `[bytes, offset, overflow]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TailChunk {
+    /// The log text read.
+    pub bytes: String,
+    /// Where the next read should start.
+    pub offset: i64,
+    /// True when more was written since `offset` than was asked for.
+    pub overflow: bool,
+}
+
+impl TailChunk {
+    pub fn to_value(&self) -> Value {
+        Value::Array(vec![
+            self.bytes.as_str().into(),
+            int(self.offset),
+            self.overflow.into(),
+        ])
+    }
+
+    pub fn from_value(value: &Value) -> Result<Self, RecordError> {
+        const RECORD: &str = "TailChunk";
+        let mistyped = |field, expected, got: &Value| RecordError::Mistyped {
+            record: RECORD,
+            field,
+            expected,
+            got: got.type_name(),
+        };
+        match value.as_array() {
+            Some([bytes, offset, overflow]) => Ok(TailChunk {
+                bytes: bytes
+                    .as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| mistyped("bytes", "string", bytes))?,
+                offset: wire_int(offset).ok_or_else(|| mistyped("offset", "int", offset))?,
+                overflow: wire_flag(overflow)
+                    .ok_or_else(|| mistyped("overflow", "boolean", overflow))?,
+            }),
+            _ => Err(RecordError::WrongShape {
+                record: RECORD,
+                expected: "[bytes, offset, overflow]",
+                got: value.type_name(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -776,5 +1152,192 @@ mod tests {
         for ((name, group), (wn, wg)) in got.into_iter().zip(want) {
             assert_eq!((name, group), (&s(wn), &s(wg)));
         }
+    }
+
+    fn sample_info() -> ProcessInfo {
+        ProcessInfo {
+            name: "web".into(),
+            group: "site".into(),
+            start: 1_700_000_000,
+            stop: 1_699_000_000,
+            now: 1_700_000_006,
+            state: ProcessState::Running.code(),
+            statename: "RUNNING".into(),
+            spawnerr: "".into(),
+            exitstatus: -1,
+            stdout_logfile: "/tmp/web.out".into(),
+            stderr_logfile: "/tmp/web.err".into(),
+            pid: 4242,
+            description: "pid 4242, uptime 0:00:06".into(),
+        }
+    }
+
+    #[test]
+    fn process_info_round_trip() {
+        let info = sample_info();
+        let back = ProcessInfo::from_value(&info.to_value()).unwrap();
+        assert_eq!(back, info);
+        assert_eq!(back.process_state(), Some(ProcessState::Running));
+        // A foreign state code survives as a number.
+        let odd = ProcessInfo {
+            state: 7,
+            ..sample_info()
+        };
+        let back = ProcessInfo::from_value(&odd.to_value()).unwrap();
+        assert_eq!((back.state, back.process_state()), (7, None));
+    }
+
+    #[test]
+    fn process_info_errors_name_the_field() {
+        let Value::Struct(mut members) = sample_info().to_value() else {
+            panic!("not a struct")
+        };
+        members.retain(|(k, _)| k != "statename");
+        assert_eq!(
+            ProcessInfo::from_value(&Value::Struct(members.clone())),
+            Err(RecordError::Missing {
+                record: "ProcessInfo",
+                field: "statename"
+            })
+        );
+        members.retain(|(k, _)| k != "pid");
+        members.insert(0, ("pid".into(), s("12")));
+        members.push(("statename".into(), s("RUNNING")));
+        let err = ProcessInfo::from_value(&Value::Struct(members)).unwrap_err();
+        assert_eq!(
+            err,
+            RecordError::Mistyped {
+                record: "ProcessInfo",
+                field: "pid",
+                expected: "int",
+                got: "string"
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "ProcessInfo: field \"pid\" should be int, got string"
+        );
+        assert_eq!(
+            ProcessInfo::from_value(&Value::Int(1)),
+            Err(RecordError::WrongShape {
+                record: "ProcessInfo",
+                expected: "struct",
+                got: "int"
+            })
+        );
+    }
+
+    #[test]
+    fn process_info_accepts_i8_integers() {
+        let Value::Struct(mut members) = sample_info().to_value() else {
+            panic!("not a struct")
+        };
+        for (key, value) in &mut members {
+            if key == "start" {
+                *value = Value::I8(1_700_000_000);
+            }
+        }
+        let back = ProcessInfo::from_value(&Value::Struct(members)).unwrap();
+        assert_eq!(back.start, 1_700_000_000);
+    }
+
+    #[test]
+    fn state_info_round_trip() {
+        for state in SupervisorState::ALL {
+            let info = StateInfo::from(state);
+            let back = StateInfo::from_value(&info.to_value()).unwrap();
+            assert_eq!(back, info);
+            assert_eq!(back.supervisor_state(), Some(state));
+        }
+    }
+
+    #[test]
+    fn process_result_round_trip() {
+        let err = RpcError::with_detail(FaultCode::NotRunning, "site:web");
+        for result in [
+            ProcessResult::ok("web", "site"),
+            ProcessResult::from_error("web", "site", &err),
+        ] {
+            assert_eq!(ProcessResult::from_value(&result.to_value()), Ok(result));
+        }
+        let failed = ProcessResult::from_error("web", "site", &err);
+        assert_eq!(failed.status_code(), FaultCode::NotRunning);
+        let list = Value::Array(vec![ProcessResult::ok("a", "b").to_value()]);
+        assert_eq!(
+            array_from_value("results", &list, ProcessResult::from_value),
+            Ok(vec![ProcessResult::ok("a", "b")])
+        );
+        assert!(array_from_value("results", &s("x"), ProcessResult::from_value).is_err());
+    }
+
+    #[test]
+    fn config_info_round_trip() {
+        let plain = sample_config();
+        assert_eq!(ConfigInfo::from_value(&plain.to_value()), Ok(plain));
+        let mut full = sample_config();
+        full.directory = Some("/srv".into());
+        full.uid = Some(1000);
+        full.serverurl = Some("unix:///tmp/s.sock".into());
+        full.stdout_logfile = LogFile::None;
+        full.exitcodes = vec![0, 2];
+        full.killasgroup = true;
+        assert_eq!(ConfigInfo::from_value(&full.to_value()), Ok(full));
+        for logfile in [
+            LogFile::Auto,
+            LogFile::None,
+            LogFile::Path("/var/log/x".into()),
+        ] {
+            assert_eq!(LogFile::from_value(&logfile.to_value()), Ok(logfile));
+        }
+    }
+
+    #[test]
+    fn config_changes_round_trip() {
+        let changes = ConfigChanges {
+            added: vec!["new".into()],
+            changed: vec!["a".into(), "b".into()],
+            removed: vec![],
+        };
+        let value = changes.to_value();
+        assert_eq!(
+            value,
+            Value::Array(vec![Value::Array(vec![
+                Value::Array(vec![s("new")]),
+                Value::Array(vec![s("a"), s("b")]),
+                Value::Array(vec![]),
+            ])])
+        );
+        assert_eq!(ConfigChanges::from_value(&value), Ok(changes));
+        assert!(ConfigChanges::from_value(&Value::Array(vec![])).is_err());
+        let bad = Value::Array(vec![Value::Array(vec![
+            Value::Array(vec![Value::Int(1)]),
+            Value::Array(vec![]),
+            Value::Array(vec![]),
+        ])]);
+        assert_eq!(
+            ConfigChanges::from_value(&bad),
+            Err(RecordError::Mistyped {
+                record: "ConfigChanges",
+                field: "added",
+                expected: "array of string",
+                got: "int"
+            })
+        );
+    }
+
+    #[test]
+    fn tail_chunk_round_trip() {
+        let chunk = TailChunk {
+            bytes: "tick\n".into(),
+            offset: 1234,
+            overflow: true,
+        };
+        let value = chunk.to_value();
+        assert_eq!(
+            value,
+            Value::Array(vec![s("tick\n"), Value::Int(1234), Value::Bool(true)])
+        );
+        assert_eq!(TailChunk::from_value(&value), Ok(chunk));
+        assert!(TailChunk::from_value(&Value::Array(vec![s("x")])).is_err());
     }
 }
