@@ -3,9 +3,9 @@
 //! event-listener state codes, the structs methods return
 //! (`ProcessInfo`, `StateInfo`, `ProcessResult`, `ConfigInfo`,
 //! `ConfigChanges`, `TailChunk`), each encoded with `to_value` and read back
-//! with `from_value`, namespec
-//! parsing, the published method table (names, signatures, help) and the
-//! rules for reading method arguments.
+//! with `from_value`, namespec parsing, the published method table (names,
+//! signatures, help), the rules for reading method arguments, and the typed
+//! [`Request`] every call decodes to (and clients encode from).
 //!
 //! This crate performs no I/O and reads no clock: callers supply `now` and
 //! a local-time formatter, and values are `sv_xmlrpc::Value`s built here and
@@ -16,6 +16,7 @@ pub mod methods;
 pub mod namespec;
 pub mod params;
 pub mod records;
+pub mod request;
 pub mod states;
 
 pub use faults::{AnyFaultCode, FaultCode, RpcError, name_for_code};
@@ -26,6 +27,7 @@ pub use records::{
     ConfigChanges, ConfigInfo, LogFile, ProcessInfo, ProcessResult, RecordError, StateInfo,
     TailChunk, array_from_value, capped_int, config_info_array, describe, format_timedelta,
 };
+pub use request::{LogStream, MulticallEntry, Request, SignalArg};
 pub use states::{EventListenerState, ProcessState, SupervisorState};
 
 #[cfg(test)]

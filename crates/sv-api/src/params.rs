@@ -29,6 +29,40 @@ pub fn expect_arity(params: &[Value], min: usize, max: usize) -> Result<(), RpcE
     }
 }
 
+/// Exactly `N` arguments, or INCORRECT_PARAMETERS (upstream: calling the
+/// Python method with the wrong count raises `TypeError`). Request decoders
+/// declare each method's arity through `N`.
+pub fn exact<const N: usize>(params: &[Value]) -> Result<&[Value; N], RpcError> {
+    params.try_into().map_err(|_| incorrect())
+}
+
+/// `N` arguments plus an optional trailing `wait` flag (upstream's only
+/// defaulted parameter, `wait=True`), read with Python truthiness.
+pub fn with_wait<const N: usize>(params: &[Value]) -> Result<(&[Value; N], bool), RpcError> {
+    match params.split_at_checked(N) {
+        Some((head, [])) => Ok((exact(head)?, true)),
+        Some((head, [wait])) => Ok((exact(head)?, truthy(wait))),
+        _ => Err(incorrect()),
+    }
+}
+
+/// An argument as text. Strings and base64 (which upstream's parser turns
+/// into text) qualify; anything else is INCORRECT_PARAMETERS.
+pub fn text(value: &Value) -> Result<String, RpcError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Base64(bytes) => std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| incorrect()),
+        _ => Err(incorrect()),
+    }
+}
+
+/// An argument converted like Python's `int(x)`; see [`expect_int`].
+pub fn int(value: &Value) -> Result<i64, RpcError> {
+    expect_int(std::slice::from_ref(value), 0)
+}
+
 /// Argument `i` as text. Strings and base64 (which upstream's parser turns
 /// into text) qualify; anything else, or a missing argument, is
 /// INCORRECT_PARAMETERS.
