@@ -71,7 +71,9 @@ impl Dispatcher {
             .send(make(reply))
             .await
             .map_err(|_| failed_actor())?;
-        rx.await.map_err(|_| failed_actor())?
+        rx.await
+            .map_err(|_| failed_actor())?
+            .map_err(RpcError::from)
     }
 
     pub async fn info(&self) -> Option<DaemonInfo> {
@@ -464,7 +466,10 @@ impl Dispatcher {
             };
             self.tx.send(op).await.map_err(|_| failed_actor())?;
             pending.spawn(async move {
-                let outcome = rx.await.unwrap_or_else(|_| Err(failed_actor()));
+                let outcome = rx
+                    .await
+                    .map_err(|_| failed_actor())
+                    .and_then(|r| r.map_err(RpcError::from));
                 ProcessResult::from_outcome(&s.name, &s.group, &outcome)
             });
         }
