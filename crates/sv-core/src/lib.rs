@@ -14,6 +14,8 @@
 //!   and TICK slices.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
+//! * [`reread`]: `reloadConfig`'s comparison of re-read groups with the
+//!   active ones.
 //! * [`logtext`]: read/tail windows of log files, `strip_ansi`, and the
 //!   main-log echo of child output.
 //! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
@@ -36,4 +38,5 @@ pub mod logtext;
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;
+pub mod reread;
 pub mod shlex;

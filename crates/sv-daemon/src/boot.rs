@@ -36,12 +36,12 @@ pub fn run(
         match sys::drop_privileges(uid) {
             Ok(true) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(false) => {}
-            Err(e) => return Err(BootError(e)),
+            Err(e) => return Err(BootError(e.to_string())),
         }
     }
     let (limit_infos, limits) =
         sys::raise_rlimits(config.supervisord.minfds, config.supervisord.minprocs)
-            .map_err(BootError)?;
+            .map_err(|e| BootError(e.to_string()))?;
     infos.extend(limit_infos);
 
     // Supervisor creates and closes each FastCGI socket once at start-up, so
