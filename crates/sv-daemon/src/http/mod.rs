@@ -8,7 +8,7 @@
 //! * [`bind`]: the sockets, bound before the daemon forks;
 //! * [`serve`]: the accept loops and per-connection timeouts;
 //! * `auth`: basic authentication, checked before any routing;
-//! * `logtail`: the `tail -f` streams, over the shared [`follow`]er;
+//! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
 //! * [`follow`]: following a log file through rotations and clears, also
 //!   used by the page's live log view.
 //!
