@@ -58,7 +58,7 @@ pub fn run(
         }
     }
 
-    let servers = crate::http::bind_all(&config.servers).map_err(BootError)?;
+    let servers = crate::http::bind_all(&config.servers).map_err(|e| BootError(e.to_string()))?;
 
     let mut log = match MainLog::open(&config.supervisord) {
         Ok(log) => log,

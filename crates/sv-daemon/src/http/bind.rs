@@ -32,7 +32,48 @@ pub struct Server {
     pub credentials: Option<(String, String)>,
 }
 
-const ADDRESS_IN_USE: &str = "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.";
+/// Why a server could not be bound; each message is Supervisor's.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// The port, or a live daemon's unix socket, is taken.
+    #[error(
+        "Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord."
+    )]
+    AddressInUse,
+    /// The unix socket could not be created or linked into place.
+    #[error("Cannot open an HTTP server: {source} ({file})")]
+    Unix {
+        /// The configured socket path.
+        file: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The inet socket could not be bound.
+    #[error("Cannot open an HTTP server: socket.error reported {0}")]
+    Inet(std::io::Error),
+    /// `chmod` of the unix socket failed.
+    #[error("Cannot set permissions of {file}: {source}")]
+    Chmod {
+        /// The configured socket path.
+        file: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// `chown` of the unix socket was refused.
+    #[error(
+        "Not permitted to chown {file} to uid/gid ({uid}, {gid}); adjust \"sockchown\" value in config file or on command line to values that the current user ({euid}) can successfully chown"
+    )]
+    Chown {
+        /// The configured socket path.
+        file: String,
+        /// The `sockchown` user id (-1: unchanged).
+        uid: i64,
+        /// The `sockchown` group id (-1: unchanged).
+        gid: i64,
+        /// Who we are.
+        euid: u32,
+    },
+}
 
 fn set_backlog(fd: &impl std::os::fd::AsRawFd) {
     // Supervisor listens with a backlog of 1024; a second listen() only
@@ -57,20 +98,26 @@ fn socket_alive(path: &Path) -> bool {
     matches!(stream.read(&mut byte), Ok(n) if n > 0)
 }
 
-fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, String> {
+fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindError> {
     let path = PathBuf::from(file);
     // Bind a private name, set its mode, then link it into place: the
     // socket never exists under its real name with the wrong mode.
     let temp = PathBuf::from(format!("{file}.{}", std::process::id()));
     let _ = std::fs::remove_file(&temp);
-    let listener = std::os::unix::net::UnixListener::bind(&temp)
-        .map_err(|e| format!("Cannot open an HTTP server: {e} ({file})"))?;
+    let listener =
+        std::os::unix::net::UnixListener::bind(&temp).map_err(|source| BindError::Unix {
+            file: file.to_string(),
+            source,
+        })?;
     let cleanup = || {
         let _ = std::fs::remove_file(&temp);
     };
     if let Err(e) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(chmod)) {
         cleanup();
-        return Err(format!("Cannot set permissions of {file}: {e}"));
+        return Err(BindError::Chmod {
+            file: file.to_string(),
+            source: e,
+        });
     }
     let mut attempts = 0;
     loop {
@@ -81,7 +128,7 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, String>
                 // Never delete a live daemon's socket: only a dead one.
                 if socket_alive(&path) {
                     cleanup();
-                    return Err(ADDRESS_IN_USE.to_string());
+                    return Err(BindError::AddressInUse);
                 }
                 eprintln!("Unlinking stale socket {file}");
                 let _ = std::fs::remove_file(&path);
@@ -89,7 +136,10 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, String>
             }
             Err(e) => {
                 cleanup();
-                return Err(format!("Cannot open an HTTP server: {e} ({file})"));
+                return Err(BindError::Unix {
+                    file: file.to_string(),
+                    source: e,
+                });
             }
         }
     }
@@ -99,34 +149,32 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, String>
         let gid = (chown.1 >= 0).then(|| nix::unistd::Gid::from_raw(chown.1 as u32));
         if nix::unistd::chown(&path, uid, gid).is_err() {
             let _ = std::fs::remove_file(&path);
-            return Err(format!(
-                "Not permitted to chown {file} to uid/gid ({}, {}); adjust \"sockchown\" value in config file or on command line to values that the current user ({}) can successfully chown",
-                chown.0,
-                chown.1,
-                crate::sys::euid()
-            ));
+            return Err(BindError::Chown {
+                file: file.to_string(),
+                uid: chown.0,
+                gid: chown.1,
+                euid: crate::sys::euid(),
+            });
         }
     }
     set_backlog(&listener);
     Ok(Bound::Unix(listener, path))
 }
 
-fn bind_tcp(host: &str, port: u16) -> Result<Bound, String> {
+fn bind_tcp(host: &str, port: u16) -> Result<Bound, BindError> {
     let host = if host.is_empty() { "0.0.0.0" } else { host };
     match std::net::TcpListener::bind((host, port)) {
         Ok(listener) => {
             set_backlog(&listener);
             Ok(Bound::Tcp(listener))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(ADDRESS_IN_USE.to_string()),
-        Err(e) => Err(format!(
-            "Cannot open an HTTP server: socket.error reported {e}"
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(BindError::AddressInUse),
+        Err(e) => Err(BindError::Inet(e)),
     }
 }
 
 /// Bind every configured server (before daemonizing).
-pub fn bind_all(configs: &[ServerConfig]) -> Result<Vec<Server>, String> {
+pub fn bind_all(configs: &[ServerConfig]) -> Result<Vec<Server>, BindError> {
     let mut servers = Vec::new();
     for config in configs {
         let bound = match &config.listen {
@@ -154,5 +202,47 @@ pub fn remove_sockets(servers: &[Server]) {
         if let Bound::Unix(_, path) = &server.bound {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_supervisors() {
+        assert!(
+            BindError::AddressInUse
+                .to_string()
+                .starts_with("Another program is already listening on a port")
+        );
+        let chown = BindError::Chown {
+            file: "/tmp/s.sock".into(),
+            uid: 0,
+            gid: -1,
+            euid: 1000,
+        };
+        assert_eq!(
+            chown.to_string(),
+            "Not permitted to chown /tmp/s.sock to uid/gid (0, -1); adjust \"sockchown\" value in config file or on command line to values that the current user (1000) can successfully chown"
+        );
+        let unix = BindError::Unix {
+            file: "/x/s.sock".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        assert_eq!(
+            unix.to_string(),
+            "Cannot open an HTTP server: No such file or directory (os error 2) (/x/s.sock)"
+        );
+    }
+
+    #[test]
+    fn a_port_in_use_is_refused_with_supervisors_message() {
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("a free port");
+        let port = taken.local_addr().expect("bound").port();
+        assert!(matches!(
+            bind_tcp("127.0.0.1", port),
+            Err(BindError::AddressInUse)
+        ));
     }
 }

@@ -106,6 +106,58 @@ fn httpdate(time: std::time::SystemTime) -> String {
 mod tests {
     use super::*;
 
+    /// The next chunk of a streamed answer.
+    async fn next_chunk(body: &mut axum::body::BodyDataStream) -> Bytes {
+        use futures_util::StreamExt as _;
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), body.next());
+        next.await
+            .expect("a chunk within 5 s")
+            .expect("the stream goes on")
+            .expect("no error")
+    }
+
+    #[tokio::test]
+    async fn the_end_then_growth_then_a_clear_then_a_rotation() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let mut content = vec![b'a'; 2000];
+        content.extend_from_slice(b"END\n");
+        std::fs::write(&path, &content).unwrap();
+        let response = stream(path.clone(), true);
+        assert_eq!(response.headers()["x-accel-buffering"], "no");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/plain;charset=utf-8"
+        );
+        let mut body = response.into_body().into_data_stream();
+        let first = next_chunk(&mut body).await;
+        assert_eq!(first.len(), TAIL_START as usize, "the last 1024 bytes");
+        assert!(first.ends_with(b"END\n"));
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"more\n")
+            .unwrap();
+        assert_eq!(next_chunk(&mut body).await, "more\n");
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(next_chunk(&mut body).await, TRUNCATED);
+        // Rotated: the old file's last words, then the new file, no notice.
+        let mut old = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        old.write_all(b"last\n").unwrap();
+        std::fs::rename(&path, dir.path().join("x.log.1")).unwrap();
+        std::fs::write(&path, b"new\n").unwrap();
+        let mut rest = next_chunk(&mut body).await.to_vec();
+        while rest.len() < b"last\nnew\n".len() {
+            rest.extend_from_slice(&next_chunk(&mut body).await);
+        }
+        assert_eq!(rest, b"last\nnew\n");
+    }
+
     #[test]
     fn http_dates_are_rfc_1123() {
         let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);

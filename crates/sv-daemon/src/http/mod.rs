@@ -8,7 +8,7 @@
 //! * [`bind`]: the sockets, bound before the daemon forks;
 //! * [`serve`]: the accept loops and per-connection timeouts;
 //! * `auth`: basic authentication, checked before any routing;
-//! * `logtail`: the `tail -f` streams, over the shared [`follow`]er;
+//! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
 //! * [`follow`]: following a log file through rotations and clears, also
 //!   used by the page's live log view.
 //!
@@ -30,7 +30,7 @@ pub mod follow;
 mod logtail;
 pub mod serve;
 
-pub use bind::{Bound, Server, bind_all, remove_sockets};
+pub use bind::{BindError, Bound, Server, bind_all, remove_sockets};
 pub use serve::spawn;
 
 /// Largest XML-RPC request body accepted.

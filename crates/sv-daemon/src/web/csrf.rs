@@ -14,9 +14,15 @@
 //! another site cannot read the token, and (`SameSite=Lax`) its forms
 //! posted here come without the cookie. `Lax` rather than `Strict`: a link
 //! from another site to the page must not replace the session, which would
-//! make the tokens of the tabs already open stale. Nothing is stored per session, so the
-//! number of sessions costs nothing; a daemon restart invalidates every
-//! token (the page then says to reload).
+//! make the tokens of the tabs already open stale. Nothing is stored per
+//! session, so the number of sessions costs nothing; a daemon restart
+//! invalidates every token (the page then says to reload).
+//!
+//! # Where a request comes from
+//!
+//! Browsers say it (`Sec-Fetch-Site`, else `Origin` against `Host`);
+//! scripts say nothing. [`provenance`] reads what was said,
+//! [`looks_like_browser`] tells a silent browser from a script.
 
 use std::sync::OnceLock;
 

@@ -98,4 +98,68 @@ mod tests {
         assert_eq!(url_quote("a/b_c.d-e~é"), "a/b_c.d-e~%C3%A9");
         assert_eq!(url_quote("[x]&y=+z?#%"), "%5Bx%5D%26y%3D%2Bz%3F%23%25");
     }
+
+    /// Run a Python 3 script with `input` on stdin; its stdout. Differential
+    /// tests must not pass silently without Python, so this panics.
+    fn run_python(script: &str, input: &str) -> String {
+        use std::io::Write as _;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .env("PYTHONIOENCODING", "utf-8")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 is required by the differential tests");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .expect("write to python3");
+        let out = child.wait_with_output().expect("python3 output");
+        assert!(out.status.success(), "python3 failed: {:?}", out.status);
+        String::from_utf8(out.stdout).expect("python3 printed UTF-8")
+    }
+
+    /// The redirect's message must be quoted byte for byte as Supervisor's
+    /// `urllib.parse.quote` quotes it: every ASCII character, some others.
+    #[test]
+    fn quote_matches_python() {
+        let mut samples: Vec<String> = (1u8..128).map(|b| char::from(b).to_string()).collect();
+        samples
+            .extend(["é", "中", "😀", "\u{fffd}", "No such process named g:*"].map(String::from));
+        let input = serde_json::to_string(&samples).unwrap();
+        let script = "import sys, json, urllib.parse\n\
+                      print(json.dumps([urllib.parse.quote(s) for s in json.load(sys.stdin)]))";
+        let expected: Vec<String> = serde_json::from_str(&run_python(script, &input)).unwrap();
+        for (sample, want) in samples.iter().zip(&expected) {
+            assert_eq!(&url_quote(sample), want, "quote({sample:?})");
+        }
+    }
+
+    /// Query fields as Supervisor reads them: `parse_qs`, first value kept.
+    #[test]
+    fn query_fields_match_python_parse_qs() {
+        let queries = [
+            "a=1&a=2",
+            "b=&c&d=x+y%3Az",
+            "e=%ZZ&f=%2B&g=%C3%A9&h=%FFz&i=a%",
+            "=x&k==v&l=a=b",
+            "&&m=1&",
+            "n=%e9&o=%C3&p=%41%42&q=+%20+",
+            "r;s=1&t=1;u=2",
+            "v=%F0%9F%98&w=%F0%9F%98%80&x=%ED%A0%80",
+            "processname=g%3A%2A&action=stop",
+            "y%20z=1&y+z=2",
+        ];
+        let input = serde_json::to_string(&queries).unwrap();
+        let script = "import sys, json, urllib.parse\n\
+                      print(json.dumps([{k: v[0] for k, v in urllib.parse.parse_qs(q).items()} \
+                      for q in json.load(sys.stdin)]))";
+        let expected: Vec<Form> = serde_json::from_str(&run_python(script, &input)).unwrap();
+        for (query, want) in queries.iter().zip(&expected) {
+            assert_eq!(&form(Some(query), b""), want, "parse_qs({query:?})");
+        }
+    }
 }

@@ -46,9 +46,6 @@ mod pages;
 mod respond;
 pub mod routes;
 
-pub use forms::{form, url_quote};
-pub use pages::DEFAULT_LINES;
-pub use respond::{CONTENT_SECURITY_POLICY, LOG_SCRIPT_PATH, SCRIPT_PATH, STYLESHEET};
 pub use routes::{Page, Route, Site, serve};
 
 /// Our version, shown in the footer.
