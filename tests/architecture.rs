@@ -2,6 +2,7 @@
 //! the pure crates pull in no runtime, HTTP stack or POSIX layer, and the
 //! daemon never depends on the client.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn normal_deps(package: &str) -> String {
@@ -52,4 +53,120 @@ fn pure_crates_have_no_io_stack() {
 fn daemon_never_depends_on_the_client() {
     let names = crate_names(&normal_deps("sv-daemon"));
     assert!(!names.iter().any(|n| n == "sv-client"), "{names:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Source rules (issue 14): checked on the text of the sources, because they
+// are about where code lives, not what it does.
+
+/// Every `.rs` file below `dir` (relative to the workspace root).
+fn rust_files(dir: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut out);
+    assert!(!out.is_empty(), "no sources under {dir}");
+    out.sort();
+    out
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The source without its `#[cfg(test)] mod tests { … }` tail, which by this
+/// project's layout is always last in a file.
+fn without_tests(text: &str) -> &str {
+    text.find("#[cfg(test)]\nmod tests")
+        .map_or(text, |at| &text[..at])
+}
+
+#[test]
+fn the_web_page_never_handles_xmlrpc_values() {
+    for path in rust_files("crates/sv-daemon/src/web") {
+        let text = read(&path);
+        // The XML-RPC value type can only be reached through sv_xmlrpc
+        // (nothing re-exports it), so naming the crate is the whole rule.
+        for banned in ["sv_xmlrpc", "call_for_web"] {
+            assert!(
+                !without_tests(&text).contains(banned),
+                "{} uses {banned}: the page calls the dispatcher's typed methods",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn supervisorctl_defines_no_fault_or_state_codes() {
+    // A constant named after a fault or a process state and holding its
+    // wire number is a second copy of sv_api's vocabulary. (The ctl's own
+    // exit statuses, such as LSB's NOT_RUNNING = 7, are not wire codes.)
+    let faults = (-1..=200)
+        .map(|code| (sv_api::name_for_code(code), code))
+        .filter(|(name, _)| *name != "UNKNOWN");
+    let states = [
+        ("STOPPED", 0),
+        ("STARTING", 10),
+        ("RUNNING", 20),
+        ("BACKOFF", 30),
+        ("STOPPING", 40),
+        ("EXITED", 100),
+        ("FATAL", 200),
+        ("UNKNOWN", 1000),
+    ];
+    let copies: Vec<String> = faults
+        .chain(states)
+        .map(|(name, code)| format!("{name}: i32 = {code};"))
+        .collect();
+    for path in rust_files("crates/sv-ctl/src") {
+        let text = read(&path);
+        for copy in &copies {
+            assert!(
+                !text.contains(copy.as_str()),
+                "{} defines `{copy}`; use sv_api's codes",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Files allowed past the size rule: data tables and test-only files.
+const LONG_FILES_ALLOWED: &[&str] = &[
+    // CPython's repr()/ascii() tables and %-format, ported case by case.
+    "crates/sv-core/src/pyfmt.rs",
+];
+
+#[test]
+fn no_source_file_grows_past_one_concern() {
+    for crate_dir in ["crates", "src"] {
+        for path in rust_files(crate_dir) {
+            let rel = path
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            let test_file =
+                rel.ends_with("/tests.rs") || rel.contains("/tests/") || rel.contains("/benches/");
+            if test_file || LONG_FILES_ALLOWED.contains(&rel.as_str()) {
+                continue;
+            }
+            let lines = without_tests(&read(&path)).lines().count();
+            assert!(
+                lines <= 750,
+                "{rel} has {lines} lines outside its tests: split it by responsibility"
+            );
+        }
+    }
 }

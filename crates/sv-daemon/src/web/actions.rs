@@ -178,12 +178,12 @@ async fn run_action(
         "start" => Some(match calls::start_process(d, namespec).await {
             Ok(()) => format!("Process {namespec} started"),
             Err(fault) => {
-                let why = match FaultCode::from_code(fault.code) {
-                    Some(FaultCode::NoFile) => "no such file".to_string(),
-                    Some(FaultCode::NotExecutable) => "file not executable".to_string(),
-                    Some(FaultCode::AlreadyStarted) => "already started".to_string(),
-                    Some(FaultCode::SpawnError) => "spawn error".to_string(),
-                    Some(FaultCode::AbnormalTermination) => "abnormal termination".to_string(),
+                let why = match fault.code {
+                    FaultCode::NoFile => "no such file".to_string(),
+                    FaultCode::NotExecutable => "file not executable".to_string(),
+                    FaultCode::AlreadyStarted => "already started".to_string(),
+                    FaultCode::SpawnError => "spawn error".to_string(),
+                    FaultCode::AbnormalTermination => "abnormal termination".to_string(),
                     _ => unexpected(&fault),
                 };
                 format!("ERROR: Process {namespec}: {why}")
@@ -207,9 +207,9 @@ async fn run_action(
             let signal = signal.filter(|s| !s.is_empty()).unwrap_or("HUP");
             Some(match calls::signal_process(d, namespec, signal).await {
                 Ok(()) => format!("Signal {signal} sent to {namespec}"),
-                Err(fault) => match FaultCode::from_code(fault.code) {
-                    Some(FaultCode::BadSignal) => format!("ERROR: bad signal {signal}"),
-                    Some(FaultCode::NotRunning) => {
+                Err(fault) => match fault.code {
+                    FaultCode::BadSignal => format!("ERROR: bad signal {signal}"),
+                    FaultCode::NotRunning => {
                         format!("ERROR: Process {namespec}: not running")
                     }
                     _ => unexpected(&fault),

@@ -296,8 +296,10 @@ impl Live {
             // Shutting down: the page learns the rest when it reloads.
             return Bytes::from_static(RESYNC);
         };
-        let by_namespec: HashMap<String, &ProcessInfo> =
-            infos.iter().map(|info| (info.namespec(), info)).collect();
+        let by_namespec: HashMap<String, &ProcessInfo> = infos
+            .iter()
+            .map(|info| (sv_api::make_namespec(&info.group, &info.name), info))
+            .collect();
         let changes: Vec<serde_json::Value> = batch
             .iter()
             .filter_map(|change| {

@@ -28,7 +28,7 @@ struct Row {
     namespec: String,
     statename: String,
     description: String,
-    pid: i64,
+    pid: u32,
     /// Seconds since the start, while running.
     uptime: Option<i64>,
 }
@@ -37,7 +37,7 @@ impl Row {
     fn from_info(info: &ProcessInfo) -> Row {
         let running = info.state == sv_api::ProcessState::Running.code();
         Row {
-            namespec: info.namespec(),
+            namespec: sv_api::make_namespec(&info.group, &info.name),
             statename: info.statename.clone(),
             description: info.description.clone(),
             pid: info.pid,
@@ -78,7 +78,7 @@ struct StatusTemplate<'a> {
     title: String,
     script: &'static str,
     identification: &'a str,
-    pid: i32,
+    pid: u32,
     daemon_state: &'a str,
     total: usize,
     summary: String,
