@@ -8,8 +8,9 @@
 //! splits only at spawn time).
 //!
 //! Submodules: [`datatypes`] (one option's text → value), [`host`] (what the
-//! loader asks of the machine), `load` (sections → model), [`dump`] (the
-//! model as JSON, the shape our oracle test compares with Supervisor's).
+//! loader asks of the machine), `load/` (sections → model, one file per
+//! section), [`dump`] (the model as JSON, the shape our oracle test compares
+//! with Supervisor's).
 
 pub mod datatypes;
 pub mod dump;
