@@ -7,6 +7,9 @@ use crate::config::datatypes::{self as dt, py_strip};
 use crate::config::{Listen, ServerConfig};
 use crate::pyfmt::Value;
 
+/// A server section's `(username, password)`: both set or both `None`.
+type Credentials = (Option<String>, Option<String>);
+
 impl Loader<'_> {
     pub(super) fn servers(&mut self) -> Vec<ServerConfig> {
         let mut servers = Vec::new();
@@ -92,13 +95,9 @@ impl Loader<'_> {
         servers
     }
 
-    /// `username`/`password` of a server section: both or neither.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn credentials(
-        &mut self,
-        section: &str,
-        scope: &Scope,
-    ) -> Option<(Option<String>, Option<String>)> {
+    /// `username`/`password` of a server section: both or neither. `None`
+    /// when either failed to expand or only one is set (recorded).
+    pub(super) fn credentials(&mut self, section: &str, scope: &Scope) -> Option<Credentials> {
         let username = self.get(section, "username", None, scope).ok()?;
         let password = self.get(section, "password", None, scope).ok()?;
         let username = username.map(|(v, _)| v);
