@@ -407,6 +407,3 @@ pub struct Config {
 
 /// The commented sample configuration `echo_supervisord_conf` prints.
 pub const SAMPLE_CONFIG: &str = include_str!("sample.conf");
-
-#[cfg(test)]
-mod tests;

@@ -134,3 +134,44 @@ pub(super) fn child_serverurl(servers: &[ServerConfig]) -> Option<String> {
             })
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn servers_and_serverurl() {
+        let config = load_text(
+            "[supervisord]\n[inet_http_server]\nport=*:9001\n[unix_http_server]\nfile=%(here)s/../tmp/s.sock\nchmod=0770\nchown=www:wheel\n",
+        )
+        .unwrap();
+        assert_eq!(config.servers.len(), 2);
+        assert_eq!(
+            config.servers[0].listen,
+            Listen::Inet {
+                host: "".into(),
+                port: 9001
+            }
+        );
+        assert_eq!(
+            config.servers[1].listen,
+            Listen::Unix {
+                file: "/tmp/s.sock".into(),
+                chmod: 0o770,
+                chown: (33, 10)
+            }
+        );
+        assert_eq!(config.serverurl.as_deref(), Some("unix:///tmp/s.sock"));
+    }
+
+    #[test]
+    fn incomplete_auth_and_missing_values() {
+        let errs = errors("[supervisord]\n[inet_http_server]\nport=9001\nusername=u\n");
+        assert!(errs[0].contains("contains incomplete authentication"));
+        let errs = errors("[supervisord]\n[inet_http_server]\n[unix_http_server]\n");
+        assert!(errs[0].contains("section [inet_http_server] has no port value"));
+        assert!(errs[1].contains("section [unix_http_server] has no file value"));
+        let errs = errors("[supervisord]\n[unix_http_server]\nfile=\n");
+        assert!(errs[0].contains("the socket file name is empty"));
+    }
+}
