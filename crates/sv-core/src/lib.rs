@@ -11,7 +11,7 @@
 //!   read `KEY=value,…` environment lists.
 //! * [`events`]: event types and payloads, the listener envelope, pools
 //!   with their serials and buffers, the listener protocol, capture mode
-//!   and TICK slices.
+//!   and TICK slices, one file each.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
 //! * [`reread`]: `reloadConfig`'s comparison of re-read groups with the

@@ -159,6 +159,15 @@ fn push_base64_lines(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// Python 3's `repr()` of a float, which is also how `<double>` values are
+/// written: shared so that fault messages quoting a float (`py_repr`) and
+/// the encoder cannot drift apart.
+pub fn python_float_repr(d: f64) -> String {
+    let mut out = String::new();
+    push_python_float_repr(&mut out, d);
+    out
+}
+
 /// Appends `repr(d)` as Python 3 writes it: the shortest digits that read
 /// back as the same double, in positional form when the decimal exponent is
 /// in -4..16 (with `.0` for whole numbers) and otherwise as `d.ddde+XX`.
@@ -261,9 +270,7 @@ mod tests {
     }
 
     fn repr(d: f64) -> String {
-        let mut s = String::new();
-        push_python_float_repr(&mut s, d);
-        s
+        python_float_repr(d)
     }
 
     #[test]

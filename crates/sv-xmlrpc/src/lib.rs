@@ -49,5 +49,5 @@ mod encode;
 mod value;
 
 pub use decode::{DecodeError, Limits, decode_call, decode_response};
-pub use encode::{encode_call, encode_response};
+pub use encode::{encode_call, encode_response, python_float_repr};
 pub use value::{Fault, MethodCall, Response, Value};

@@ -8,8 +8,9 @@
 //! splits only at spawn time).
 //!
 //! Submodules: [`datatypes`] (one option's text → value), [`host`] (what the
-//! loader asks of the machine), `load` (sections → model), [`dump`] (the
-//! model as JSON, the shape our oracle test compares with Supervisor's).
+//! loader asks of the machine), `load/` (sections → model, one file per
+//! section), [`dump`] (the model as JSON, the shape our oracle test compares
+//! with Supervisor's).
 
 pub mod datatypes;
 pub mod dump;
@@ -406,6 +407,3 @@ pub struct Config {
 
 /// The commented sample configuration `echo_supervisord_conf` prints.
 pub const SAMPLE_CONFIG: &str = include_str!("sample.conf");
-
-#[cfg(test)]
-mod tests;

@@ -109,3 +109,39 @@ pub fn load_ctl(host: &dyn Host, config_file: &str) -> Result<CtlConfig, LoadErr
             .map(|v| loader.normalize_path(&v)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    fn ctl(text: &str) -> Result<CtlConfig, LoadError> {
+        let host = MemHost::new().file("/etc/sv.conf", text);
+        load_ctl(&host, "/etc/sv.conf")
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(ctl("[supervisorctl]\n").unwrap(), CtlConfig::default());
+        let c = ctl(
+            "[supervisorctl]\nserverurl=unix://%(here)s/../tmp//s.sock\nusername=u\npassword=%(ENV_SV_X)s\nprompt=box\nhistory_file=~/.sc_history\n",
+        )
+        .unwrap();
+        assert_eq!(c.serverurl, "unix:///tmp/s.sock");
+        assert_eq!(c.password.as_deref(), Some("ex"));
+        assert_eq!(c.prompt, "box");
+        assert_eq!(c.history_file.as_deref(), Some("/root/.sc_history"));
+    }
+
+    #[test]
+    fn missing_section_and_plugins() {
+        let e = ctl("[supervisord]\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            ".ini file does not include supervisorctl section"
+        );
+        let e = ctl("[supervisorctl]\nprompt=%(here)s\n").unwrap_err();
+        assert!(e.to_string().contains("cannot be expanded"), "{e}");
+        let e = ctl("[supervisorctl]\n[ctlplugin:x]\nsupervisor.ctl_factory=x:y\n").unwrap_err();
+        assert!(e.to_string().contains("cannot be loaded"), "{e}");
+    }
+}

@@ -99,3 +99,59 @@ impl Loader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn pool_defaults_and_events() {
+        let config = load_text(
+            "[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=process_state,TICK_60\n",
+        )
+        .unwrap();
+        let g = &config.groups[0];
+        assert_eq!(g.priority, -1);
+        assert_eq!(
+            g.kind,
+            GroupKind::EventListener {
+                buffer_size: 10,
+                events: vec!["PROCESS_STATE".into(), "TICK_60".into()],
+                result_handler: DEFAULT_RESULT_HANDLER.into(),
+            }
+        );
+        assert_eq!(g.processes[0].priority, 999);
+    }
+
+    #[test]
+    fn bad_pools_are_refused() {
+        let errs = errors("[supervisord]\n[eventlistener:mon]\ncommand=mon\n");
+        assert!(
+            errs[0].contains("section requires an \"events\" line"),
+            "{errs:?}"
+        );
+        let errs = errors(
+            "[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=NOPE\nbuffer_size=0\nredirect_stderr=true\n",
+        );
+        assert_eq!(errs.len(), 3, "{errs:?}");
+    }
+
+    /// The loader checks names against the events vocabulary after Python's
+    /// Unicode `str.upper()`, so a dotless i or a long s still names a type.
+    #[test]
+    fn event_names_are_upper_cased_as_python_does() {
+        let config = load_text(
+            "[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=t\u{131}ck_5,proce\u{17f}s_log\n",
+        )
+        .unwrap();
+        let GroupKind::EventListener { events, .. } = &config.groups[0].kind else {
+            panic!("{:?}", config.groups[0].kind);
+        };
+        assert_eq!(events, &["PROCESS_LOG", "TICK_5"]);
+        let errs = errors("[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=tick_7\n");
+        assert!(
+            errs[0].ends_with("Unknown event type TICK_7 in [eventlistener:mon] events"),
+            "{errs:?}"
+        );
+    }
+}

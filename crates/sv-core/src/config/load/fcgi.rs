@@ -139,3 +139,35 @@ impl Loader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn sockets() {
+        let config = load_text(
+            "[supervisord]\n[fcgi-program:php]\ncommand=php-cgi\nsocket=unix:///tmp/%(program_name)s.sock\n[fcgi-program:t]\ncommand=t\nsocket=tcp://LocalHost:9002\n",
+        )
+        .unwrap();
+        let urls: Vec<String> = config
+            .groups
+            .iter()
+            .map(|g| match &g.kind {
+                GroupKind::FastCgi { socket } => socket.url(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(urls, ["unix:///tmp/php.sock", "tcp://localhost:9002"]);
+        let errs = errors("[supervisord]\n[fcgi-program:p]\ncommand=p\nsocket=unix://rel.sock\n");
+        assert!(
+            errs[0].contains("is not an absolute path in [fcgi-program:p] socket"),
+            "{errs:?}"
+        );
+        let errs = errors("[supervisord]\n[fcgi-program:p]\ncommand=p\n");
+        assert!(
+            errs[0].contains("section requires a \"socket\" line"),
+            "{errs:?}"
+        );
+    }
+}

@@ -106,3 +106,30 @@ impl Loader<'_> {
         groups
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn heterogeneous_group_takes_its_programs() {
+        let config = load_text(
+            "[supervisord]\n[program:a]\ncommand=a\n[program:b]\ncommand=b\npriority=5\n[program:c]\ncommand=c\n[group:g]\nprograms=a,b\npriority=10\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = config.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["g", "c"]);
+        let procs: Vec<&str> = config.groups[0]
+            .processes
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(procs, ["a", "b"], "listed order kept inside the group");
+    }
+
+    #[test]
+    fn unknown_program_is_refused() {
+        let errs = errors("[supervisord]\n[group:g]\nprograms=zzz\n");
+        assert!(errs[0].contains("[group:g] names unknown program or fcgi-program zzz"));
+    }
+}

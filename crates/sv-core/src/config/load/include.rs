@@ -94,3 +94,48 @@ impl Loader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn includes_are_read_sorted_with_their_own_here() {
+        let host = MemHost::new()
+            .file(
+                "/etc/sv.conf",
+                "[supervisord]\n[include]\nfiles=conf.d/*.ini missing/*.ini\n",
+            )
+            .file("/etc/conf.d/b.ini", "[program:b]\ncommand=%(here)s/b\n")
+            .file("/etc/conf.d/a.ini", "[program:a]\ncommand=a\n")
+            .file("/etc/conf.d/.hidden.ini", "[program:h]\ncommand=h\n");
+        let config = load(&host, "/etc/sv.conf", &CliOverrides::default()).unwrap();
+        assert_eq!(
+            config.included_files,
+            ["/etc/conf.d/a.ini", "/etc/conf.d/b.ini"]
+        );
+        assert_eq!(config.groups[1].processes[0].command, "/etc/conf.d/b");
+        assert_eq!(
+            config.warnings,
+            ["No file matches via include \"/etc/missing/*.ini\""]
+        );
+        assert_eq!(
+            config.infos,
+            [
+                "Included extra file \"/etc/conf.d/a.ini\" during parsing",
+                "Included extra file \"/etc/conf.d/b.ini\" during parsing"
+            ]
+        );
+    }
+
+    #[test]
+    fn include_without_files_and_bad_included_file() {
+        let errs = errors("[supervisord]\n[include]\n");
+        assert!(errs[0].contains(".ini file has [include] section, but no files setting"));
+        let host = MemHost::new()
+            .file("/etc/sv.conf", "[supervisord]\n[include]\nfiles=x.ini\n")
+            .file("/etc/x.ini", "[program:a]\njunk line\n");
+        let err = load(&host, "/etc/sv.conf", &CliOverrides::default()).unwrap_err();
+        assert!(err.to_string().starts_with("/etc/x.ini:2: "), "{err}");
+    }
+}

@@ -26,6 +26,8 @@ mod program;
 mod rpcinterface;
 mod servers;
 mod supervisord;
+#[cfg(test)]
+mod testkit;
 
 use std::collections::BTreeMap;
 
@@ -225,5 +227,48 @@ impl<'h> Loader<'h> {
             warnings: std::mem::take(&mut self.warnings),
             infos: std::mem::take(&mut self.infos),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn parse_errors_are_all_reported() {
+        let errs = errors("[supervisord]\nfoo\n[program:x]\ncommand=x\nbar baz\n");
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].starts_with("/etc/sv.conf:2: "));
+        assert!(errs[1].starts_with("/etc/sv.conf:5: "));
+    }
+
+    #[test]
+    fn missing_file() {
+        let host = MemHost::new();
+        let err = load(&host, "/etc/none.conf", &CliOverrides::default()).unwrap_err();
+        assert_eq!(err.to_string(), "could not find config file /etc/none.conf");
+    }
+
+    #[test]
+    fn sample_config_loads() {
+        let config = load_text(SAMPLE_CONFIG).unwrap();
+        assert_eq!(config.servers.len(), 1);
+        assert_eq!(config.rpcinterfaces.len(), 1);
+    }
+
+    #[test]
+    fn search_paths_follow_supervisor() {
+        assert_eq!(
+            search_paths("/usr/local/bin/supervisord"),
+            [
+                "/usr/local/etc/supervisord.conf",
+                "/usr/local/supervisord.conf",
+                "supervisord.conf",
+                "etc/supervisord.conf",
+                "/etc/supervisord.conf",
+                "/etc/supervisor/supervisord.conf"
+            ]
+        );
+        assert_eq!(search_paths("supervisord")[0], "etc/supervisord.conf");
     }
 }

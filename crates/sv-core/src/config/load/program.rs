@@ -317,3 +317,142 @@ impl Loader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn defaults_are_supervisors() {
+        let config = load_text("[supervisord]\n[program:cat]\ncommand=/bin/cat\n").unwrap();
+        let g = &config.groups[0];
+        assert_eq!((g.name.as_str(), g.priority), ("cat", 999));
+        let p = &g.processes[0];
+        assert_eq!(p.name, "cat");
+        assert!(p.autostart);
+        assert_eq!(p.autorestart, AutoRestart::Unexpected);
+        assert_eq!((p.startsecs, p.startretries, p.stopwaitsecs), (1, 3, 10));
+        assert_eq!(p.stopsignal, 15);
+        assert_eq!(p.exitcodes, vec![0]);
+        assert_eq!(p.stdout.logfile, LogFile::Auto);
+        assert_eq!(p.stdout.logfile_maxbytes, 50 * 1024 * 1024);
+        assert_eq!(p.serverurl, None);
+        assert!(!p.stopasgroup && !p.killasgroup);
+    }
+
+    #[test]
+    fn numprocs_expands_names_and_sorts_them_as_strings() {
+        let config = load_text(
+            "[supervisord]\n[program:w]\ncommand=w --port 80%(process_num)02d\nprocess_name=%(program_name)s_%(process_num)s\nnumprocs=11\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = config.groups[0]
+            .processes
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names[..4], ["w_0", "w_1", "w_10", "w_2"]);
+        assert_eq!(config.groups[0].processes[2].command, "w --port 8010");
+    }
+
+    #[test]
+    fn numprocs_requires_process_num() {
+        let errs = errors("[supervisord]\n[program:w]\ncommand=w\nnumprocs=2\n");
+        assert!(
+            errs[0]
+                .contains("%(process_num) must be present within process_name when numprocs > 1")
+        );
+    }
+
+    #[test]
+    fn stopasgroup_without_killasgroup_is_refused() {
+        let errs =
+            errors("[supervisord]\n[program:w]\ncommand=w\nstopasgroup=true\nkillasgroup=false\n");
+        assert!(errs[0].contains("Cannot set stopasgroup=true and killasgroup=false"));
+        let ok = load_text("[supervisord]\n[program:w]\ncommand=w\nstopasgroup=true\n").unwrap();
+        assert!(ok.groups[0].processes[0].killasgroup);
+    }
+
+    #[test]
+    fn missing_command_and_unknown_names() {
+        let errs = errors("[supervisord]\n[program:w]\nnumprocs=1\n");
+        assert!(errs[0].contains("program section program:w does not specify a command"));
+        let errs = errors("[supervisord]\n[program:w]\ncommand=%(nope)s\n");
+        assert!(
+            errs[0].contains("contains names ('nope') which cannot be expanded"),
+            "{errs:?}"
+        );
+        assert!(errs[0].contains("Available names: ENV_HOME, ENV_SV_X, group_name, here, host_node_name, numprocs, process_num, program_name"), "{errs:?}");
+    }
+
+    #[test]
+    fn options_before_the_process_loop_cannot_see_process_num() {
+        let errs = errors("[supervisord]\n[program:w]\ncommand=w\npriority=%(process_num)d\n");
+        assert!(
+            errs[0].contains("[program:w] priority: Format string"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn program_environment_is_visible_to_command() {
+        let config = load_text(
+            "[supervisord]\nenvironment=A=global,B=global\n[program:w]\ncommand=run %(ENV_B)s\nenvironment=B=own\n",
+        )
+        .unwrap();
+        let p = &config.groups[0].processes[0];
+        assert_eq!(p.command, "run own");
+        assert_eq!(
+            p.environment,
+            vec![("A".into(), "global".into()), ("B".into(), "own".into())]
+        );
+    }
+
+    #[test]
+    fn log_file_magic_names_and_warnings() {
+        let config = load_text(
+            "[supervisord]\n[program:w]\ncommand=w\nstdout_logfile=syslog\nstderr_logfile=NONE\n[program:v]\ncommand=v\nstdout_logfile_maxbytes=0\nredirect_stderr=true\nstderr_logfile=/tmp/e.log\n",
+        )
+        .unwrap();
+        let v = &config.groups[0].processes[0];
+        assert_eq!(v.stderr.logfile, LogFile::None);
+        let w = &config.groups[1].processes[0];
+        assert_eq!(w.stdout.logfile, LogFile::None);
+        assert!(w.stdout.syslog);
+        assert_eq!(w.stderr.logfile, LogFile::None);
+        assert_eq!(config.warnings.len(), 3, "{:?}", config.warnings);
+        // Sections are read in file order, whatever their group order.
+        assert!(
+            config.warnings[0]
+                .starts_with("For [program:w], stdout_logfile=syslog but this is deprecated")
+        );
+        assert!(
+            config.warnings[1].starts_with(
+                "For [program:v], AUTO logging used for stdout_logfile without rollover"
+            )
+        );
+        assert!(config.warnings[2].starts_with(
+            "For [program:v], redirect_stderr=true but stderr_logfile has also been set"
+        ));
+    }
+
+    #[test]
+    fn users_resolve_or_fail() {
+        let config = load_text("[supervisord]\n[program:w]\ncommand=w\nuser=www\n").unwrap();
+        assert_eq!(config.groups[0].processes[0].uid, Some(33));
+        let errs = errors("[supervisord]\n[program:w]\ncommand=w\nuser=ghost\n");
+        assert!(
+            errs[0].ends_with("[program:w] user: Invalid user name ghost"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        let errs = errors("[supervisord]\n[program:a b]\ncommand=w\n");
+        assert!(
+            errs[0].contains("Invalid name: 'a b' because of character: ' '"),
+            "{errs:?}"
+        );
+    }
+}

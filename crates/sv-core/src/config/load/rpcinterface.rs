@@ -75,3 +75,31 @@ impl Loader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn only_the_main_interface_exists() {
+        let ok = load_text(
+            "[supervisord]\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
+        )
+        .unwrap();
+        assert_eq!(ok.rpcinterfaces[0].name, "supervisor");
+        let errs = errors(
+            "[supervisord]\n[rpcinterface:x]\nsupervisor.rpcinterface_factory = mypkg:make\n",
+        );
+        assert!(errs[0].contains("mypkg:make cannot be resolved within [rpcinterface:x]"));
+        let errs = errors("[supervisord]\n[rpcinterface:x]\n");
+        assert!(errs[0].contains("does not specify a supervisor.rpcinterface_factory"));
+    }
+
+    #[test]
+    fn default_section_reaches_the_factory_when_a_server_calls_it() {
+        let text = "[DEFAULT]\nautostart=false\n[supervisord]\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
+        assert!(load_text(text).is_ok());
+        let errs = errors(&format!("{text}[inet_http_server]\nport=9001\n"));
+        assert!(errs[0].contains("takes no option 'autostart'"), "{errs:?}");
+    }
+}

@@ -7,6 +7,9 @@ use crate::config::datatypes::{self as dt, py_strip};
 use crate::config::{Listen, ServerConfig};
 use crate::pyfmt::Value;
 
+/// A server section's `(username, password)`: both set or both `None`.
+type Credentials = (Option<String>, Option<String>);
+
 impl Loader<'_> {
     pub(super) fn servers(&mut self) -> Vec<ServerConfig> {
         let mut servers = Vec::new();
@@ -92,13 +95,9 @@ impl Loader<'_> {
         servers
     }
 
-    /// `username`/`password` of a server section: both or neither.
-    #[allow(clippy::type_complexity)]
-    pub(super) fn credentials(
-        &mut self,
-        section: &str,
-        scope: &Scope,
-    ) -> Option<(Option<String>, Option<String>)> {
+    /// `username`/`password` of a server section: both or neither. `None`
+    /// when either failed to expand or only one is set (recorded).
+    pub(super) fn credentials(&mut self, section: &str, scope: &Scope) -> Option<Credentials> {
         let username = self.get(section, "username", None, scope).ok()?;
         let password = self.get(section, "password", None, scope).ok()?;
         let username = username.map(|(v, _)| v);
@@ -134,4 +133,45 @@ pub(super) fn child_serverurl(servers: &[ServerConfig]) -> Option<String> {
                 Listen::Unix { .. } => None,
             })
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn servers_and_serverurl() {
+        let config = load_text(
+            "[supervisord]\n[inet_http_server]\nport=*:9001\n[unix_http_server]\nfile=%(here)s/../tmp/s.sock\nchmod=0770\nchown=www:wheel\n",
+        )
+        .unwrap();
+        assert_eq!(config.servers.len(), 2);
+        assert_eq!(
+            config.servers[0].listen,
+            Listen::Inet {
+                host: "".into(),
+                port: 9001
+            }
+        );
+        assert_eq!(
+            config.servers[1].listen,
+            Listen::Unix {
+                file: "/tmp/s.sock".into(),
+                chmod: 0o770,
+                chown: (33, 10)
+            }
+        );
+        assert_eq!(config.serverurl.as_deref(), Some("unix:///tmp/s.sock"));
+    }
+
+    #[test]
+    fn incomplete_auth_and_missing_values() {
+        let errs = errors("[supervisord]\n[inet_http_server]\nport=9001\nusername=u\n");
+        assert!(errs[0].contains("contains incomplete authentication"));
+        let errs = errors("[supervisord]\n[inet_http_server]\n[unix_http_server]\n");
+        assert!(errs[0].contains("section [inet_http_server] has no port value"));
+        assert!(errs[1].contains("section [unix_http_server] has no file value"));
+        let errs = errors("[supervisord]\n[unix_http_server]\nfile=\n");
+        assert!(errs[0].contains("the socket file name is empty"));
+    }
 }

@@ -128,3 +128,91 @@ pub(super) fn merge_env(
     }
     merged
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load::testkit::*;
+
+    #[test]
+    fn defaults_are_supervisors() {
+        let config = load_text("[supervisord]\n").unwrap();
+        let s = &config.supervisord;
+        assert_eq!(s.logfile, "/srv/supervisord.log");
+        assert_eq!(s.pidfile, "/srv/supervisord.pid");
+        assert_eq!(s.logfile_maxbytes, 50 * 1024 * 1024);
+        assert_eq!(s.logfile_backups, 10);
+        assert_eq!(s.loglevel, LogLevel::Info);
+        assert_eq!(s.umask, 0o22);
+        assert_eq!((s.minfds, s.minprocs), (1024, 200));
+        assert_eq!(s.childlogdir, "/tmp");
+        assert_eq!(s.identifier, "supervisor");
+        assert!(!s.nodaemon && !s.silent && !s.nocleanup && !s.strip_ansi);
+        assert_eq!(config.serverurl, None);
+        assert!(config.groups.is_empty());
+    }
+
+    #[test]
+    fn missing_section_is_refused() {
+        assert_eq!(
+            errors("[program:x]\ncommand=cat\n"),
+            vec![".ini file does not include supervisord section"]
+        );
+    }
+
+    #[test]
+    fn command_line_wins_over_file() {
+        let host = MemHost::new().file(
+            "/etc/sv.conf",
+            "[supervisord]\nloglevel=debug\nnodaemon=false\nidentifier=file\n",
+        );
+        let cli = CliOverrides {
+            loglevel: Some(LogLevel::Warn),
+            nodaemon: true,
+            identifier: Some("cli".into()),
+            ..CliOverrides::default()
+        };
+        let config = load(&host, "/etc/sv.conf", &cli).unwrap();
+        assert_eq!(config.supervisord.loglevel, LogLevel::Warn);
+        assert!(config.supervisord.nodaemon);
+        assert_eq!(config.supervisord.identifier, "cli");
+    }
+
+    #[test]
+    fn environment_feeds_later_expansions() {
+        let config = load_text(
+            "[supervisord]\nenvironment=APP=\"/srv/app\",N=1\n[program:x]\ncommand=%(ENV_APP)s/run %(ENV_SV_X)s\n",
+        )
+        .unwrap();
+        let p = &config.groups[0].processes[0];
+        assert_eq!(p.command, "/srv/app/run ex");
+        assert_eq!(
+            p.environment,
+            vec![
+                ("APP".to_string(), "/srv/app".to_string()),
+                ("N".into(), "1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn every_bad_option_is_reported_with_its_line() {
+        let errs = errors("[supervisord]\nminfds=lots\nloglevel=warning\nnodaemon=perhaps\n");
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("/etc/sv.conf:2: [supervisord] minfds: invalid literal"));
+        assert!(errs[1].starts_with(
+            "/etc/sv.conf:3: [supervisord] loglevel: bad logging level name 'warning'"
+        ));
+        assert!(
+            errs[2].contains(":4: [supervisord] nodaemon: not a valid boolean value: 'perhaps'")
+        );
+    }
+
+    #[test]
+    fn missing_directories_are_reported() {
+        let errs = errors("[supervisord]\nlogfile=/nope/x.log\nchildlogdir=/nope\n");
+        assert!(
+            errs[0].contains("The directory named as part of the path /nope/x.log does not exist")
+        );
+        assert!(errs[1].contains("/nope is not an existing directory"));
+    }
+}
