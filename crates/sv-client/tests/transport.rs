@@ -271,6 +271,7 @@ async fn basic_auth_and_request_head() {
     let (url, seen) = tcp_server(After::KeepAlive).await;
     let client = Client::new(&url, Some("u"), Some("p")).unwrap();
     client.get_version().await.unwrap();
+    assert!(!format!("{client:?}").contains("dTpw"), "{client:?}");
     let head = seen.requests.lock().unwrap()[0].to_ascii_lowercase();
     assert!(head.starts_with("post /rpc2 http/1.1\r\n"), "{head}");
     assert!(head.contains("authorization: basic dtpw\r\n"), "{head}");
