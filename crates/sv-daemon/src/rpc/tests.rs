@@ -13,10 +13,11 @@ use tokio::sync::mpsc;
 use super::Dispatcher;
 use crate::supervisor::{DaemonInfo, Mood, Op, Selected};
 
-/// The error type the actor replies with. Kept in one place: when the
-/// actor answers with its own error type, only this changes.
-fn actor_fault(code: FaultCode, detail: &str) -> RpcError {
-    RpcError::with_detail(code, detail)
+/// The actor's refusal of an unknown name, in the error type its replies
+/// carry. The only place the tests build an actor error, so a change of
+/// that type changes only this line.
+fn bad_name(spec: &str) -> RpcError {
+    RpcError::with_detail(FaultCode::BadName, spec)
 }
 
 /// What the scripted actor knows.
@@ -47,7 +48,6 @@ fn scripted(script: Script) -> (mpsc::Sender<Op>, mpsc::UnboundedReceiver<String
     let (seen_tx, seen) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(op) = rx.recv().await {
-            let no_such = |spec: &str| actor_fault(FaultCode::BadName, spec);
             match op {
                 Op::Info(reply) => {
                     let _ = reply.send(DaemonInfo {
@@ -63,7 +63,7 @@ fn scripted(script: Script) -> (mpsc::Sender<Op>, mpsc::UnboundedReceiver<String
                         group: group.into(),
                         ..ProcessInfo::default()
                     });
-                    let _ = reply.send(info.ok_or_else(|| no_such(&spec)));
+                    let _ = reply.send(info.ok_or_else(|| bad_name(&spec)));
                 }
                 Op::Select { group, reply } => {
                     let known = group
@@ -82,7 +82,7 @@ fn scripted(script: Script) -> (mpsc::Sender<Op>, mpsc::UnboundedReceiver<String
                     let answer = if known {
                         Ok(selected)
                     } else {
-                        Err(no_such(group.as_deref().unwrap_or_default()))
+                        Err(bad_name(group.as_deref().unwrap_or_default()))
                     };
                     let _ = reply.send(answer);
                 }
