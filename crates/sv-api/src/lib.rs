@@ -11,6 +11,8 @@
 //! a local-time formatter, and values are `sv_xmlrpc::Value`s built here and
 //! encoded elsewhere.
 
+#![warn(missing_docs)]
+
 pub mod faults;
 pub mod methods;
 pub mod namespec;
@@ -22,7 +24,7 @@ pub mod states;
 pub use faults::{AnyFaultCode, FaultCode, RpcError, name_for_code};
 pub use methods::{METHODS, MethodInfo, list_methods, lookup};
 pub use namespec::{make_namespec, split_namespec};
-pub use params::{expect_arity, expect_int, expect_string, optional_bool, py_repr, py_str, truthy};
+pub use params::{py_repr, py_str, truthy};
 pub use records::{
     ConfigChanges, ConfigInfo, LogFile, ProcessInfo, ProcessResult, RecordError, StateInfo,
     TailChunk, array_from_value, capped_int, config_info_array, describe, format_timedelta,

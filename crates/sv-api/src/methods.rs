@@ -3,6 +3,8 @@
 //! help text `system.methodHelp` returns.
 //!
 //! Signatures were checked one by one against a running Supervisor 4.3.0.
+//! How many arguments each method takes is declared by its decoder in
+//! [`crate::request`], not read from here.
 //! Help texts are written for this project; each carries the same `@param`
 //! and `@return` tag lines (types and parameter names) as upstream's, since
 //! tools derive signatures from those tags.
@@ -31,37 +33,11 @@ impl MethodInfo {
         self.signature.get(1..).unwrap_or(&[])
     }
 
-    /// Most arguments the method takes.
-    pub fn max_params(&self) -> usize {
-        self.param_types().len()
-    }
-
-    /// Fewest arguments the method takes. Upstream's only defaulted
-    /// parameter is a trailing `wait` (default true), so that one may be
-    /// omitted.
-    pub fn min_params(&self) -> usize {
-        let trailing_wait = param_tags(self.help).last().map(|(_, name)| *name) == Some("wait");
-        self.max_params().saturating_sub(usize::from(trailing_wait))
-    }
-
     /// The signature as `system.methodSignature` returns it: an array of
     /// type-name strings.
     pub fn signature_value(&self) -> Value {
         Value::Array(self.signature.iter().map(|&t| Value::from(t)).collect())
     }
-}
-
-/// `(type, name)` of each `@param` line, read the way upstream's tag parser
-/// reads docstrings (trimmed line starting with `@`, whitespace-separated).
-fn param_tags(help: &str) -> Vec<(&str, &str)> {
-    help.lines()
-        .map(str::trim)
-        .filter_map(|line| {
-            let mut words = line.split_whitespace();
-            (words.next()? == "@param").then_some(())?;
-            Some((words.next()?, words.next()?))
-        })
-        .collect()
 }
 
 /// Alias → the method it stands for (upstream binds both names to one
@@ -495,6 +471,19 @@ pub fn list_methods() -> Vec<&'static str> {
 mod tests {
     use super::*;
 
+    /// `(type, name)` of each `@param` line, read the way upstream's tag parser
+    /// reads docstrings (trimmed line starting with `@`, whitespace-separated).
+    fn param_tags(help: &str) -> Vec<(&str, &str)> {
+        help.lines()
+            .map(str::trim)
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                (words.next()? == "@param").then_some(())?;
+                Some((words.next()?, words.next()?))
+            })
+            .collect()
+    }
+
     /// The "Full listMethods output" block of spec §4.6, verbatim.
     const SPEC_LIST: &str = "
 supervisor.addProcessGroup supervisor.clearAllProcessLogs supervisor.clearLog supervisor.clearProcessLog
@@ -648,37 +637,6 @@ system.multicall array array:calls
         }
         assert_eq!(canonical_name("supervisor.readLog"), "supervisor.readLog");
         assert_eq!(canonical_name("nosuch"), "nosuch");
-    }
-
-    #[test]
-    fn arity() {
-        let arity = |name| {
-            let m = lookup(name).expect("method");
-            (m.min_params(), m.max_params())
-        };
-        assert_eq!(arity("supervisor.getPID"), (0, 0));
-        assert_eq!(arity("supervisor.startProcess"), (1, 2));
-        assert_eq!(arity("supervisor.stopAllProcesses"), (0, 1));
-        assert_eq!(arity("supervisor.startProcessGroup"), (1, 2));
-        assert_eq!(arity("supervisor.readProcessLog"), (3, 3));
-        assert_eq!(arity("supervisor.signalProcess"), (2, 2));
-        assert_eq!(arity("system.multicall"), (1, 1));
-        let defaulted: Vec<&str> = METHODS
-            .iter()
-            .filter(|m| m.min_params() != m.max_params())
-            .map(|m| m.name)
-            .collect();
-        assert_eq!(
-            defaulted,
-            [
-                "supervisor.startAllProcesses",
-                "supervisor.startProcess",
-                "supervisor.startProcessGroup",
-                "supervisor.stopAllProcesses",
-                "supervisor.stopProcess",
-                "supervisor.stopProcessGroup",
-            ]
-        );
     }
 
     #[test]

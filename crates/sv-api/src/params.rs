@@ -18,17 +18,6 @@ fn incorrect() -> RpcError {
     RpcError::new(FaultCode::IncorrectParameters)
 }
 
-/// Fail with INCORRECT_PARAMETERS unless `min <= params.len() <= max`
-/// (upstream: calling the Python method with the wrong count raises
-/// `TypeError`).
-pub fn expect_arity(params: &[Value], min: usize, max: usize) -> Result<(), RpcError> {
-    if (min..=max).contains(&params.len()) {
-        Ok(())
-    } else {
-        Err(incorrect())
-    }
-}
-
 /// Exactly `N` arguments, or INCORRECT_PARAMETERS (upstream: calling the
 /// Python method with the wrong count raises `TypeError`). Request decoders
 /// declare each method's arity through `N`.
@@ -58,30 +47,13 @@ pub fn text(value: &Value) -> Result<String, RpcError> {
     }
 }
 
-/// An argument converted like Python's `int(x)`; see [`expect_int`].
-pub fn int(value: &Value) -> Result<i64, RpcError> {
-    expect_int(std::slice::from_ref(value), 0)
-}
-
-/// Argument `i` as text. Strings and base64 (which upstream's parser turns
-/// into text) qualify; anything else, or a missing argument, is
-/// INCORRECT_PARAMETERS.
-pub fn expect_string(params: &[Value], i: usize) -> Result<&str, RpcError> {
-    match params.get(i) {
-        Some(Value::String(s)) => Ok(s),
-        Some(Value::Base64(bytes)) => std::str::from_utf8(bytes).map_err(|_| incorrect()),
-        _ => Err(incorrect()),
-    }
-}
-
-/// Argument `i` converted like Python's `int(x)`: ints, booleans (0/1),
+/// An argument converted like Python's `int(x)`: ints, booleans (0/1),
 /// doubles (truncated toward zero) and decimal strings such as `" 42 "`,
 /// `"+7"` or `"1_000"` (clients that send untyped `<value>5</value>` rely on
 /// this). Arrays, structs, nil and dates are INCORRECT_PARAMETERS without
 /// detail (Python `TypeError`); unparsable or out-of-range values carry the
 /// value as detail (upstream: HTTP 500).
-pub fn expect_int(params: &[Value], i: usize) -> Result<i64, RpcError> {
-    let value = params.get(i).ok_or_else(incorrect)?;
+pub fn int(value: &Value) -> Result<i64, RpcError> {
     let invalid = || RpcError::with_detail(FaultCode::IncorrectParameters, py_str(value));
     match value {
         Value::Int(n) => Ok(i64::from(*n)),
@@ -97,15 +69,10 @@ pub fn expect_int(params: &[Value], i: usize) -> Result<i64, RpcError> {
     }
 }
 
-/// Optional argument `i` read with Python truthiness (upstream writes
-/// `if wait and …`), or `default` when absent. Verified against 4.3.0:
-/// `wait` = int 0, `""`, `[]`, `{}`, 0.0, false and nil all mean "don't
-/// wait"; `"0"`, `[0]`, 0.5 and any date mean "wait".
-pub fn optional_bool(params: &[Value], i: usize, default: bool) -> Result<bool, RpcError> {
-    Ok(params.get(i).map_or(default, truthy))
-}
-
-/// Python truthiness of a value as upstream's request parser delivers it.
+/// Python truthiness of a value as upstream's request parser delivers it
+/// (upstream writes `if wait and …`). Verified against 4.3.0: `wait` = int
+/// 0, `""`, `[]`, `{}`, 0.0, false and nil all mean "don't wait"; `"0"`,
+/// `[0]`, 0.5 and any date mean "wait".
 ///
 /// `I8` is always true: upstream does not know `<i8>` and keeps its text,
 /// a non-empty string (a `wait` of `<i8>0</i8>` waits on 4.3.0).
@@ -344,31 +311,36 @@ mod tests {
     #[test]
     fn arity() {
         let two = [Value::Int(1), Value::Int(2)];
-        assert_eq!(expect_arity(&two, 2, 2), Ok(()));
-        assert_eq!(expect_arity(&two, 1, 2), Ok(()));
-        assert_eq!(expect_arity(&two, 0, 3), Ok(()));
-        let err = expect_arity(&two, 0, 1).expect_err("too many");
-        assert_eq!(err.text(), "INCORRECT_PARAMETERS");
-        assert!(expect_arity(&two, 3, 3).is_err());
-        assert_eq!(expect_arity(&[], 0, 0), Ok(()));
+        assert!(exact::<2>(&two).is_ok());
+        assert_eq!(
+            exact::<1>(&two).expect_err("too many").text(),
+            "INCORRECT_PARAMETERS"
+        );
+        assert!(exact::<3>(&two).is_err());
+        assert!(exact::<0>(&[]).is_ok());
+        assert_eq!(with_wait::<1>(&two).map(|(_, w)| w), Ok(true));
+        assert_eq!(with_wait::<2>(&two).map(|(_, w)| w), Ok(true));
+        assert_eq!(with_wait::<0>(&[Value::Int(0)]).map(|(_, w)| w), Ok(false));
+        assert!(with_wait::<0>(&two).is_err());
+        assert!(with_wait::<3>(&two).is_err());
     }
 
     #[test]
     fn strings() {
-        let params = [
-            s("web"),
-            Value::Base64(b"slow".to_vec()),
+        assert_eq!(text(&s("web")), Ok("web".to_owned()));
+        assert_eq!(
+            text(&Value::Base64(b"slow".to_vec())),
+            Ok("slow".to_owned())
+        );
+        for value in [
             Value::Base64(vec![0xff]),
             Value::Int(5),
             Value::Nil,
             Value::Bool(true),
             Value::Array(vec![]),
-        ];
-        assert_eq!(expect_string(&params, 0), Ok("web"));
-        assert_eq!(expect_string(&params, 1), Ok("slow"));
-        for i in 2..=7 {
-            let err = expect_string(&params, i).expect_err("not a string");
-            assert_eq!(detail(err), (2, None), "param {i}");
+        ] {
+            let err = text(&value).expect_err("not a string");
+            assert_eq!(detail(err), (2, None), "{value:?}");
         }
     }
 
@@ -393,11 +365,7 @@ mod tests {
             (Value::Base64(b"5".to_vec()), 5),
         ];
         for (value, want) in ok {
-            assert_eq!(
-                expect_int(std::slice::from_ref(&value), 0),
-                Ok(want),
-                "{value:?}"
-            );
+            assert_eq!(int(&value), Ok(want), "{value:?}");
         }
         // Python ValueError/OverflowError (HTTP 500 upstream): fault with the value.
         let invalid = [
@@ -416,7 +384,7 @@ mod tests {
             (Value::Double(1e19), "1e+19"),
         ];
         for (value, text) in invalid {
-            let err = expect_int(std::slice::from_ref(&value), 0).expect_err("invalid");
+            let err = int(&value).expect_err("invalid");
             assert_eq!(detail(err), (2, Some(text.to_owned())), "{value:?}");
         }
         // Python TypeError: no detail.
@@ -426,10 +394,9 @@ mod tests {
             Value::Struct(vec![]),
             Value::DateTime("20200101T00:00:00".into()),
         ] {
-            let err = expect_int(std::slice::from_ref(&value), 0).expect_err("type error");
+            let err = int(&value).expect_err("type error");
             assert_eq!(detail(err), (2, None), "{value:?}");
         }
-        assert!(expect_int(&[], 0).is_err());
     }
 
     #[test]
@@ -455,10 +422,12 @@ mod tests {
         ];
         for (value, want) in waits {
             let params = [s("name"), value.clone()];
-            assert_eq!(optional_bool(&params, 1, true), Ok(want), "{value:?}");
+            assert_eq!(
+                with_wait::<1>(&params).map(|(_, w)| w),
+                Ok(want),
+                "{value:?}"
+            );
         }
-        assert_eq!(optional_bool(&[s("name")], 1, true), Ok(true));
-        assert_eq!(optional_bool(&[], 0, false), Ok(false));
         assert!(truthy(&Value::Double(f64::NAN)));
     }
 
@@ -626,7 +595,7 @@ mod tests {
         #[test]
         fn int_strings_round_trip(n in any::<i64>()) {
             let text = n.to_string();
-            prop_assert_eq!(expect_int(&[Value::String(text)], 0), Ok(n));
+            prop_assert_eq!(int(&Value::String(text)), Ok(n));
         }
 
         #[test]
@@ -638,7 +607,7 @@ mod tests {
 
         #[test]
         fn no_panics_on_any_string(text in ".{0,20}") {
-            let _ = expect_int(&[Value::String(text.clone())], 0);
+            let _ = int(&Value::String(text.clone()));
             let _ = py_repr(&Value::String(text));
         }
     }

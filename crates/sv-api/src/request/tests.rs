@@ -461,3 +461,26 @@ fn clients_keep_their_bytes() {
         vec![Value::Int(-1600), Value::Int(0)]
     );
 }
+
+#[test]
+fn only_a_trailing_wait_may_be_left_out() {
+    let defaulted: Vec<&str> = METHODS
+        .iter()
+        .filter(|m| {
+            let mut params: Vec<Value> = m.param_types().iter().map(|t| sample_of(t)).collect();
+            params.pop().is_some() && Request::decode(m.name, &params).is_ok()
+        })
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(
+        defaulted,
+        [
+            "supervisor.startAllProcesses",
+            "supervisor.startProcess",
+            "supervisor.startProcessGroup",
+            "supervisor.stopAllProcesses",
+            "supervisor.stopProcess",
+            "supervisor.stopProcessGroup",
+        ]
+    );
+}
