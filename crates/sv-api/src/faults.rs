@@ -12,23 +12,41 @@ use sv_xmlrpc::{Fault, Value};
 /// [`ProcessResult`](crate::records::ProcessResult).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FaultCode {
+    /// 1: no such method (or not published by this server).
     UnknownMethod,
+    /// 2: wrong argument count or an argument of the wrong type.
     IncorrectParameters,
+    /// 3: arguments of the right type that make no sense (a bad log window).
     BadArguments,
+    /// 4: `methodHelp` / `methodSignature` of an unknown method.
     SignatureUnsupported,
+    /// 6: the daemon is stopping and refuses the call.
     ShutdownState,
+    /// 10: no such process or group.
     BadName,
+    /// 11: not a signal name or number.
     BadSignal,
+    /// 20: the file (command or log) does not exist.
     NoFile,
+    /// 21: the command is not an executable file.
     NotExecutable,
+    /// 30: the operation failed for another reason (detail says why).
     Failed,
+    /// 40: the process died while being started or stopped.
     AbnormalTermination,
+    /// 50: the process could not be spawned.
     SpawnError,
+    /// 60: the process is already running.
     AlreadyStarted,
+    /// 70: the process is not running.
     NotRunning,
+    /// 80: the status of a successful entry in a result array.
     Success,
+    /// 90: the group is already active.
     AlreadyAdded,
+    /// 91: the group still has running processes.
     StillRunning,
+    /// 92: the configuration file could not be read again.
     CantReread,
 }
 
@@ -121,11 +139,14 @@ impl FaultCode {
 /// server may send one, and a client must still show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AnyFaultCode {
+    /// One of Supervisor's codes.
     Known(FaultCode),
+    /// A number Supervisor does not define.
     Unknown(i32),
 }
 
 impl AnyFaultCode {
+    /// Classify a received number.
     pub fn from_number(number: i32) -> Self {
         FaultCode::from_code(number).map_or(AnyFaultCode::Unknown(number), AnyFaultCode::Known)
     }
@@ -146,6 +167,7 @@ impl AnyFaultCode {
         }
     }
 
+    /// The code, when Supervisor defines it.
     pub const fn known(self) -> Option<FaultCode> {
         match self {
             AnyFaultCode::Known(code) => Some(code),
@@ -178,7 +200,9 @@ pub fn name_for_code(code: i32) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.text())]
 pub struct RpcError {
+    /// Which fault (`faultCode`).
     pub code: FaultCode,
+    /// What follows `NAME: ` in the `faultString`, if anything.
     pub detail: Option<String>,
 }
 

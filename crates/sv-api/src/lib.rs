@@ -11,6 +11,8 @@
 //! a local-time formatter, and values are `sv_xmlrpc::Value`s built here and
 //! encoded elsewhere.
 
+#![warn(missing_docs)]
+
 pub mod faults;
 pub mod methods;
 pub mod namespec;

@@ -34,7 +34,9 @@ fn int(value: i64) -> Value {
 /// rules (32-bit clamping, the `logfile` alias).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProcessInfo {
+    /// The process name.
     pub name: String,
+    /// The group it belongs to.
     pub group: String,
     /// Epoch seconds of the last start, 0 if never started.
     pub start: i64,
@@ -42,7 +44,9 @@ pub struct ProcessInfo {
     pub stop: i64,
     /// Current epoch seconds.
     pub now: i64,
+    /// The state code ([`ProcessState::code`](crate::ProcessState::code)).
     pub state: i32,
+    /// The state name (`RUNNING`, ...).
     pub statename: String,
     /// Last spawn error, `""` when none.
     pub spawnerr: String,
@@ -50,9 +54,11 @@ pub struct ProcessInfo {
     pub exitstatus: i32,
     /// Resolved path, `""` when there is no log.
     pub stdout_logfile: String,
+    /// Resolved path, `""` when there is no log.
     pub stderr_logfile: String,
     /// 0 when not running.
     pub pid: u32,
+    /// The text `supervisorctl status` shows (see [`describe`]).
     pub description: String,
 }
 
@@ -165,7 +171,9 @@ pub fn describe(
 /// The daemon's state as `getState` returns it: `{statecode, statename}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateInfo {
+    /// The daemon state's code.
     pub statecode: i32,
+    /// The daemon state's name.
     pub statename: String,
 }
 
@@ -179,6 +187,7 @@ impl From<SupervisorState> for StateInfo {
 }
 
 impl StateInfo {
+    /// The wire form.
     pub fn to_value(&self) -> Value {
         Value::Struct(vec![
             member("statecode", Value::Int(self.statecode)),
@@ -190,7 +199,9 @@ impl StateInfo {
 /// One process's outcome inside a group/all operation's result array.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessResult {
+    /// The process name.
     pub name: String,
+    /// The group it belongs to.
     pub group: String,
     /// 80 (SUCCESS) or the fault code.
     pub status: i32,
@@ -231,6 +242,7 @@ impl ProcessResult {
         }
     }
 
+    /// The wire form.
     pub fn to_value(&self) -> Value {
         Value::Struct(vec![
             member("name", self.name.as_str().into()),
@@ -254,6 +266,7 @@ pub enum LogFile {
 }
 
 impl LogFile {
+    /// The wire form.
     pub fn to_value(&self) -> Value {
         match self {
             LogFile::Path(path) => Value::String(path.clone()),
@@ -268,36 +281,63 @@ impl LogFile {
 /// applies the wire mapping (`"none"` for unset options, 32-bit clamping).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfigInfo {
+    /// The process name.
     pub name: String,
+    /// The group it belongs to.
     pub group: String,
     /// Whether the group is currently active (added), not just configured.
     pub inuse: bool,
+    /// `autostart`.
     pub autostart: bool,
+    /// `directory`, if set.
     pub directory: Option<String>,
+    /// The uid `user` resolves to, if set.
     pub uid: Option<u32>,
+    /// `serverurl`, if set.
     pub serverurl: Option<String>,
+    /// `command` as configured.
     pub command: String,
+    /// `exitcodes`: the expected exit statuses.
     pub exitcodes: Vec<i64>,
+    /// The group's `priority`.
     pub group_prio: i64,
+    /// The program's `priority`.
     pub process_prio: i64,
+    /// `killasgroup`.
     pub killasgroup: bool,
+    /// `redirect_stderr`.
     pub redirect_stderr: bool,
+    /// `startretries`.
     pub startretries: i64,
+    /// `startsecs`.
     pub startsecs: i64,
+    /// `stopwaitsecs`.
     pub stopwaitsecs: i64,
     /// Signal number.
     pub stopsignal: i32,
+    /// `stdout_logfile`.
     pub stdout_logfile: LogFile,
+    /// `stdout_logfile_backups`.
     pub stdout_logfile_backups: i64,
+    /// `stdout_logfile_maxbytes`, in bytes.
     pub stdout_logfile_maxbytes: i64,
+    /// `stdout_capture_maxbytes`, in bytes.
     pub stdout_capture_maxbytes: i64,
+    /// `stdout_events_enabled`.
     pub stdout_events_enabled: bool,
+    /// `stdout_syslog`.
     pub stdout_syslog: bool,
+    /// `stderr_logfile`.
     pub stderr_logfile: LogFile,
+    /// `stderr_logfile_backups`.
     pub stderr_logfile_backups: i64,
+    /// `stderr_logfile_maxbytes`, in bytes.
     pub stderr_logfile_maxbytes: i64,
+    /// `stderr_capture_maxbytes`, in bytes.
     pub stderr_capture_maxbytes: i64,
+    /// `stderr_events_enabled`.
     pub stderr_events_enabled: bool,
+    /// `stderr_syslog`.
     pub stderr_syslog: bool,
 }
 
@@ -373,22 +413,31 @@ pub enum RecordError {
     /// The value is not the struct (or array) the record is sent as.
     #[error("{record}: expected {expected}, got {got}")]
     WrongShape {
+        /// The record being read.
         record: &'static str,
+        /// What the record needs there.
         expected: &'static str,
+        /// The XML-RPC type received.
         got: &'static str,
     },
     /// A field the record always carries is absent.
     #[error("{record}: missing field {field:?}")]
     Missing {
+        /// The record being read.
         record: &'static str,
+        /// The field at fault.
         field: &'static str,
     },
     /// A field is there but of another XML-RPC type (or out of range).
     #[error("{record}: field {field:?} should be {expected}, got {got}")]
     Mistyped {
+        /// The record being read.
         record: &'static str,
+        /// The field at fault.
         field: &'static str,
+        /// What the record needs there.
         expected: &'static str,
+        /// The XML-RPC type received.
         got: &'static str,
     },
 }
@@ -527,6 +576,7 @@ impl ProcessInfo {
 }
 
 impl StateInfo {
+    /// Read the wire form back, naming the field that does not fit.
     pub fn from_value(value: &Value) -> Result<Self, RecordError> {
         let f = Fields::of("StateInfo", value)?;
         Ok(StateInfo {
@@ -542,6 +592,7 @@ impl StateInfo {
 }
 
 impl ProcessResult {
+    /// Read the wire form back, naming the field that does not fit.
     pub fn from_value(value: &Value) -> Result<Self, RecordError> {
         let f = Fields::of("ProcessResult", value)?;
         Ok(ProcessResult {
@@ -576,6 +627,7 @@ impl LogFile {
 }
 
 impl ConfigInfo {
+    /// Read the wire form back, naming the field that does not fit.
     pub fn from_value(value: &Value) -> Result<Self, RecordError> {
         let f = Fields::of("ConfigInfo", value)?;
         let logfile = |field: &'static str| {
@@ -641,12 +693,16 @@ impl ConfigInfo {
 /// `[[added, changed, removed]]`, an array holding one array of three.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfigChanges {
+    /// Groups configured but not active.
     pub added: Vec<String>,
+    /// Active groups whose configuration differs.
     pub changed: Vec<String>,
+    /// Active groups no longer configured.
     pub removed: Vec<String>,
 }
 
 impl ConfigChanges {
+    /// The wire form.
     pub fn to_value(&self) -> Value {
         let list = |names: &[String]| {
             Value::Array(names.iter().map(|n| Value::from(n.as_str())).collect())
@@ -658,6 +714,7 @@ impl ConfigChanges {
         ])])
     }
 
+    /// Read the wire form back, naming the field that does not fit.
     pub fn from_value(value: &Value) -> Result<Self, RecordError> {
         const RECORD: &str = "ConfigChanges";
         let shape = |got: &Value| RecordError::WrongShape {
@@ -704,6 +761,7 @@ pub struct TailChunk {
 }
 
 impl TailChunk {
+    /// The wire form.
     pub fn to_value(&self) -> Value {
         Value::Array(vec![
             self.bytes.as_str().into(),
@@ -712,6 +770,7 @@ impl TailChunk {
         ])
     }
 
+    /// Read the wire form back, naming the field that does not fit.
     pub fn from_value(value: &Value) -> Result<Self, RecordError> {
         const RECORD: &str = "TailChunk";
         let mistyped = |field, expected, got: &Value| RecordError::Mistyped {

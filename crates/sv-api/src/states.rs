@@ -5,13 +5,21 @@
 /// A process's state. The names are the `statename` strings clients print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProcessState {
+    /// Not running: never started, or stopped on request (code 0).
     Stopped,
+    /// Spawned and not yet up for `startsecs` (code 10).
     Starting,
+    /// Up for at least `startsecs` (code 20).
     Running,
+    /// Exited too soon while starting; will be retried (code 30).
     Backoff,
+    /// Sent its stop signal and not yet reaped (code 40).
     Stopping,
+    /// Exited from RUNNING, expectedly or not (code 100).
     Exited,
+    /// Could not be started after `startretries` attempts (code 200).
     Fatal,
+    /// A state the daemon cannot account for (code 1000).
     Unknown,
 }
 
@@ -28,6 +36,7 @@ impl ProcessState {
         ProcessState::Unknown,
     ];
 
+    /// The number sent on the wire.
     pub const fn code(self) -> i32 {
         match self {
             ProcessState::Stopped => 0,
@@ -41,6 +50,7 @@ impl ProcessState {
         }
     }
 
+    /// The upper-case name sent on the wire and printed by clients.
     pub const fn name(self) -> &'static str {
         match self {
             ProcessState::Stopped => "STOPPED",
@@ -54,10 +64,12 @@ impl ProcessState {
         }
     }
 
+    /// The state with this number, if upstream defines one.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The state with this name, if upstream defines one.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -99,12 +111,16 @@ impl ProcessState {
 pub enum SupervisorState {
     /// Defined upstream but never entered.
     Fatal,
+    /// Running normally; methods are accepted (code 1).
     Running,
+    /// Stopping everything to restart (code 0).
     Restarting,
+    /// Stopping everything to exit (code -1).
     Shutdown,
 }
 
 impl SupervisorState {
+    /// Every state, in the order upstream lists them.
     pub const ALL: [SupervisorState; 4] = [
         SupervisorState::Shutdown,
         SupervisorState::Restarting,
@@ -112,6 +128,7 @@ impl SupervisorState {
         SupervisorState::Fatal,
     ];
 
+    /// The number sent on the wire.
     pub const fn code(self) -> i32 {
         match self {
             SupervisorState::Fatal => 2,
@@ -121,6 +138,7 @@ impl SupervisorState {
         }
     }
 
+    /// The upper-case name sent on the wire and printed by clients.
     pub const fn name(self) -> &'static str {
         match self {
             SupervisorState::Fatal => "FATAL",
@@ -130,10 +148,12 @@ impl SupervisorState {
         }
     }
 
+    /// The state with this number, if upstream defines one.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The state with this name, if upstream defines one.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -148,13 +168,18 @@ impl SupervisorState {
 /// An event listener's protocol sub-state (spec §6.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventListenerState {
+    /// Waiting for an event (code 10).
     Ready,
+    /// Handling an event it was sent (code 20).
     Busy,
+    /// Just started, or done with an event, and not yet READY (code 30).
     Acknowledged,
+    /// Broke the listener protocol (code 40).
     Unknown,
 }
 
 impl EventListenerState {
+    /// Every state, in the order upstream lists them.
     pub const ALL: [EventListenerState; 4] = [
         EventListenerState::Ready,
         EventListenerState::Busy,
@@ -162,6 +187,7 @@ impl EventListenerState {
         EventListenerState::Unknown,
     ];
 
+    /// The number sent on the wire.
     pub const fn code(self) -> i32 {
         match self {
             EventListenerState::Ready => 10,
@@ -171,6 +197,7 @@ impl EventListenerState {
         }
     }
 
+    /// The upper-case name sent on the wire and printed by clients.
     pub const fn name(self) -> &'static str {
         match self {
             EventListenerState::Ready => "READY",
@@ -180,10 +207,12 @@ impl EventListenerState {
         }
     }
 
+    /// The state with this number, if upstream defines one.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The state with this name, if upstream defines one.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }

@@ -28,7 +28,6 @@ pub struct Client {
     deadline: Option<Duration>,
 }
 
-#[derive(Debug)]
 struct Shared {
     url: String,
     endpoint: Endpoint,
@@ -40,6 +39,16 @@ struct Shared {
     /// concurrent calls to one node are rare and may open their own. The
     /// lock is never held across an `.await`.
     idle: Mutex<Option<SendRequest<Full<Bytes>>>>,
+}
+
+/// Shows where the client talks to, never its credentials.
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("url", &self.url)
+            .field("authorization", &self.authorization.as_ref().map(|_| "…"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

@@ -32,6 +32,7 @@ enum After {
 struct Seen {
     connections: AtomicUsize,
     requests: Mutex<Vec<String>>,
+    bodies: Mutex<Vec<Vec<u8>>>,
 }
 
 /// The answer for one decoded call.
@@ -108,6 +109,7 @@ where
         }
         let body: Vec<u8> = buf.drain(..head_end + length).skip(head_end).collect();
         seen.requests.lock().unwrap().push(head.clone());
+        seen.bodies.lock().unwrap().push(body.clone());
         if after == After::DropSecond && served_here == 1 {
             return;
         }
@@ -271,6 +273,7 @@ async fn basic_auth_and_request_head() {
     let (url, seen) = tcp_server(After::KeepAlive).await;
     let client = Client::new(&url, Some("u"), Some("p")).unwrap();
     client.get_version().await.unwrap();
+    assert!(!format!("{client:?}").contains("dTpw"), "{client:?}");
     let head = seen.requests.lock().unwrap()[0].to_ascii_lowercase();
     assert!(head.starts_with("post /rpc2 http/1.1\r\n"), "{head}");
     assert!(head.contains("authorization: basic dtpw\r\n"), "{head}");
@@ -280,6 +283,50 @@ async fn basic_auth_and_request_head() {
         head.contains(&format!("host: 127.0.0.1:{port}\r\n")),
         "{head}"
     );
+}
+
+/// supervisorctl's requests keep their bytes: the typed methods send what
+/// the hand-built calls sent (the `getVersion` alias, no default `wait`,
+/// offsets as `<int>`, signals as strings).
+#[tokio::test]
+async fn typed_calls_send_the_same_bytes_as_before() {
+    let (url, seen) = tcp_server(After::KeepAlive).await;
+    let client = Client::new(&url, None, None).unwrap();
+    let _ = client.get_version().await;
+    let _ = client.start_process("web", true).await;
+    let _ = client.stop_process_group("grp", true).await;
+    let _ = client.signal_process("web", "HUP").await;
+    let _ = client.read_log(-1600, 0).await;
+    let _ = client
+        .read_process_log("web", sv_client::LogStream::Stderr, -100, 0)
+        .await;
+    let _ = client.send_process_stdin("web", b"hi\n").await;
+    let s = |text: &str| Value::from(text);
+    let expected = [
+        ("supervisor.getVersion", vec![]),
+        ("supervisor.startProcess", vec![s("web")]),
+        ("supervisor.stopProcessGroup", vec![s("grp")]),
+        ("supervisor.signalProcess", vec![s("web"), s("HUP")]),
+        ("supervisor.readLog", vec![Value::Int(-1600), Value::Int(0)]),
+        (
+            "supervisor.readProcessStderrLog",
+            vec![s("web"), Value::Int(-100), Value::Int(0)],
+        ),
+        ("supervisor.sendProcessStdin", vec![s("web"), s("hi\n")]),
+    ];
+    let bodies = seen.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), expected.len());
+    for (body, (name, params)) in bodies.iter().zip(expected) {
+        let want = sv_xmlrpc::encode_call(&MethodCall {
+            name: name.to_owned(),
+            params,
+        });
+        assert_eq!(
+            String::from_utf8_lossy(body),
+            String::from_utf8_lossy(&want),
+            "{name}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,6 +6,12 @@
 //! command that takes process names, the names printed by
 //! `supervisorctl avail` — run with the `-c`/`-s`/`-u`/`-p` options
 //! already typed on the line, so they ask the same daemon.
+//!
+//! Written by hand, not generated with `clap_complete`: that crate renders
+//! a clap `Command` (which supervisorctl, parsing with getopt rules, does
+//! not have) into static scripts, and cannot produce the dynamic part —
+//! asking the daemon for names with the options already on the line —
+//! that `tests/ctl_shell_tty.rs` checks.
 
 use crate::help;
 

@@ -165,6 +165,8 @@ impl Controller {
             // second 401 as a generic error line (spec §9 item 9); one
             // clear line is enough.
             self.output("Server requires authentication");
+            // Said before the prompts, which bypass the buffer.
+            self.flush();
             if self.options.interactive
                 && crate::shell::stdin_is_tty()
                 && let Some((user, pass)) = crate::shell::ask_credentials()

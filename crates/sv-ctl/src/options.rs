@@ -1,6 +1,13 @@
 //! supervisorctl's command line (`getopt` rules, as Supervisor parses it:
 //! options stop at the first non-option, long options may be abbreviated)
 //! and the `[supervisorctl]` section it reads.
+//!
+//! Hand-written rather than clap because scripts see the difference:
+//! Python's `getopt` accepts any unique prefix of a long option
+//! (`--server=…`), glues short values (`-sunix:///x`), stops at the first
+//! command word (so `tail -f x` keeps its `-f`), and words its refusals
+//! (`option --bogus not recognized`) in a way `tests/ctl_errors.rs` and
+//! `tests/compat_ctl.rs` compare byte for byte.
 
 use sv_core::config::{CtlConfig, Host, load_ctl, search_paths};
 

@@ -3,11 +3,14 @@
 //! error, as the issue asks.
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Where command output goes.
 pub struct Out {
     buf: Vec<u8>,
     colour: bool,
+    /// `None`: stdout. `Some`: collected for a test to read.
+    captured: Option<Arc<Mutex<Vec<u8>>>>,
 }
 
 impl Out {
@@ -17,6 +20,17 @@ impl Out {
         Out {
             buf: Vec::with_capacity(64 * 1024),
             colour,
+            captured: None,
+        }
+    }
+
+    /// Output collected into `into` instead of stdout, so commands can be
+    /// tested in-process.
+    pub fn capture(into: Arc<Mutex<Vec<u8>>>) -> Out {
+        Out {
+            buf: Vec::new(),
+            colour: false,
+            captured: Some(into),
         }
     }
 
@@ -49,6 +63,12 @@ impl Out {
     /// Write out what is buffered; a broken pipe exits 0.
     pub fn flush(&mut self) {
         if self.buf.is_empty() {
+            return;
+        }
+        if let Some(into) = &self.captured {
+            into.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .append(&mut self.buf);
             return;
         }
         let mut out = std::io::stdout().lock();

@@ -22,9 +22,6 @@ pub mod exit {
     pub const STATUS_UNKNOWN: i32 = 4;
 }
 
-const ECONNREFUSED: i32 = libc::ECONNREFUSED;
-const ENOENT: i32 = libc::ENOENT;
-
 /// A line to print and the exit status it sets (`None`: left as it is).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -112,18 +109,18 @@ pub fn reply(call: Call<'_>, err: &Error) -> Option<Reply> {
     use FaultCode as F;
     if let Some(errno) = err.errno() {
         return match (call, errno) {
-            (Call::Upcheck { url }, ECONNREFUSED) => Some(Reply::new(
+            (Call::Upcheck { url }, libc::ECONNREFUSED) => Some(Reply::new(
                 format!("{url} refused connection"),
                 Some(exit::INSUFFICIENT_PRIVILEGES),
             )),
-            (Call::Upcheck { url }, ENOENT) => Some(Reply::new(
+            (Call::Upcheck { url }, libc::ENOENT) => Some(Reply::new(
                 format!("{url} no such file"),
                 Some(exit::NOT_RUNNING),
             )),
-            (Call::Shutdown { url }, ECONNREFUSED) => Some(Reply::failed(format!(
+            (Call::Shutdown { url }, libc::ECONNREFUSED) => Some(Reply::failed(format!(
                 "ERROR: {url} refused connection (already shut down?)"
             ))),
-            (Call::Shutdown { url }, ENOENT) => Some(Reply::failed(format!(
+            (Call::Shutdown { url }, libc::ENOENT) => Some(Reply::failed(format!(
                 "ERROR: {url} no such file (already shut down?)"
             ))),
             _ => None,

@@ -24,29 +24,13 @@ pub fn ask(question: &str) -> Option<String> {
     }
 }
 
-/// `Username:` then `Password:` (not echoed), after a 401.
+/// `Username:` then `Password:` (not echoed), after a 401. The password
+/// prompt, the hidden input and the newline after it go through the
+/// terminal itself (`/dev/tty`), which is where a password belongs.
 pub fn ask_credentials() -> Option<(String, String)> {
     let user = ask("Username:")?;
-    crate::controller::prompt_write("Password:");
-    let fd = libc::STDIN_FILENO;
-    // SAFETY: termios calls on stdin with a zeroed struct they fill in.
-    let mut term: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: tcgetattr only writes into `term`, a termios we own.
-    let have = unsafe { libc::tcgetattr(fd, &mut term) } == 0;
-    if have {
-        let mut quiet = term;
-        quiet.c_lflag &= !libc::ECHO;
-        // SAFETY: as above.
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
-    }
-    let mut pass = String::new();
-    let ok = std::io::stdin().lock().read_line(&mut pass).is_ok();
-    if have {
-        // SAFETY: restores the settings read above.
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &term) };
-    }
-    crate::controller::prompt_write("\n");
-    ok.then(|| (user, pass.trim_end_matches(['\n', '\r']).to_string()))
+    let pass = rpassword::prompt_password("Password:").ok()?;
+    Some((user, pass))
 }
 
 #[derive(Helper, Highlighter, Hinter, Validator)]

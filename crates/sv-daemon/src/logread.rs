@@ -11,15 +11,19 @@ use std::path::Path;
 
 use sv_core::logtext::{read_window, tail_window};
 
-/// Why a read failed, mapped to Supervisor's faults by the RPC layer.
+/// Why a read failed, mapped to Supervisor's faults by the RPC layer
+/// (`From<ReadError> for RpcError` in `rpc/faults.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     /// `NO_FILE`: the log file does not exist; `None` when none is
     /// configured (Supervisor then gives the bare `NO_FILE`, no detail).
     #[error("NO_FILE: {}", .0.as_deref().unwrap_or("None"))]
     NoFile(Option<String>),
+    /// `BAD_ARGUMENTS`: the window makes no sense for this file (a
+    /// negative offset with a length, say).
     #[error("BAD_ARGUMENTS")]
     BadArguments,
+    /// `FAILED`: the file exists but could not be read; the I/O error.
     #[error("FAILED: {0}")]
     Failed(String),
 }

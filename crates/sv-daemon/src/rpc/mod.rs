@@ -21,7 +21,22 @@
 //!
 //! Only an exact `namespace.method` from the published table is callable
 //! (the CVE-2017-11610 lesson), and without `[rpcinterface:supervisor]` the
-//! `supervisor.*` namespace does not exist at all, as in Supervisor.
+//! `supervisor.*` namespace does not exist at all, as in Supervisor. The
+//! typed methods are for in-process callers and are always available: the
+//! web page builds its own `supervisor` namespace upstream too.
+//!
+//! # Adding a method
+//!
+//! 1. Publish it in `sv_api::methods::METHODS` (name, signature, help).
+//! 2. Give it a `sv_api::Request` variant, with its arm in
+//!    `Request::decode` (arity and argument types) and in
+//!    `Request::method_name` / `Request::params` (the client's direction).
+//! 3. Write the typed `Dispatcher` method in its family's file here,
+//!    returning an `sv_api` record, and its arm in `Dispatcher::execute`
+//!    turning that record into the wire value.
+//!
+//! The tests of `sv_api::request` fail until the variant round-trips and
+//! its declared arity agrees with the published signature.
 
 mod control;
 mod faults;
@@ -242,3 +257,6 @@ impl Dispatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
