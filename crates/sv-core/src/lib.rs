@@ -14,6 +14,8 @@
 //!   and TICK slices.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
+//! * [`reread`]: `reloadConfig`'s comparison of re-read groups with the
+//!   active ones.
 //! * [`logtext`]: read/tail windows of log files, `strip_ansi`, and the
 //!   main-log echo of child output.
 //! * [`pypath`]: the few `os.path` functions whose exact behaviour shows in
@@ -22,10 +24,19 @@
 //! Everything here follows the same rule: no tokio, no nix, no sockets;
 //! time and I/O come in as inputs.
 
+#![warn(missing_docs)]
+// The pure core decides; the daemon and supervisorctl say it. Nothing here
+// prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod config;
 pub mod events;
 pub mod logtext;
+// process.rs is being reworked in another room (issue 14, the state machine
+// with a fake spawner); its owner documents its public items there.
+#[allow(missing_docs)]
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;
+pub mod reread;
 pub mod shlex;

@@ -7,7 +7,9 @@
 //! * [`strip_ansi`]: Supervisor's `strip_ansi=true` filter (spec §7.5);
 //! * [`echo_text`]: how a chunk of child output is shown in the main log at
 //!   debug level (spec §7.4), including Python's `bytes` repr for data that
-//!   is not UTF-8.
+//!   is not UTF-8;
+//! * [`text_or_repr`]: the one "UTF-8 text or `Undecodable: b'…'`" rule,
+//!   shared by the echo, event payloads and the listener protocol's log.
 
 /// `readFile`'s argument checks failed (`BAD_ARGUMENTS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -118,16 +120,22 @@ pub fn py_bytes_repr(data: &[u8]) -> String {
     out
 }
 
+/// Bytes as Supervisor turns them into text where it must show them: the
+/// UTF-8 text, or `Undecodable: b'…'` when they are not UTF-8.
+pub fn text_or_repr(data: &[u8]) -> String {
+    match std::str::from_utf8(data) {
+        Ok(text) => text.to_string(),
+        Err(_) => format!("Undecodable: {}", py_bytes_repr(data)),
+    }
+}
+
 /// The text of a child-output chunk in the main log's debug echo: the UTF-8
 /// text, or `Undecodable: b'…'` (listeners' stdout always uses the repr).
 pub fn echo_text(data: &[u8], always_repr: bool) -> String {
     if always_repr {
         return py_bytes_repr(data);
     }
-    match std::str::from_utf8(data) {
-        Ok(text) => text.to_string(),
-        Err(_) => format!("Undecodable: {}", py_bytes_repr(data)),
-    }
+    text_or_repr(data)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //!
 //! This module owns:
 //!
-//! * [`format`] (and the [`format_map`] / [`format_btree`] conveniences):
+//! * [`format()`] (and the [`format_map`] / [`format_btree`] conveniences):
 //!   the whole CPython 3.11 `str % mapping` grammar
 //!   `%(name)[flags #0- +][width|*][.precision|.*][h|l|L][type]` with the
 //!   types `d i u o x X e E f F g G c r s a`, and `%%`, for the two value
@@ -110,11 +110,11 @@ pub fn format(
     .run(vars)
 }
 
-/// [`format`] with a `HashMap` as the mapping.
+/// [`format()`] with a `HashMap` as the mapping.
 ///
 /// # Errors
 ///
-/// As [`format`].
+/// As [`format()`].
 pub fn format_map<S: BuildHasher>(
     template: &str,
     vars: &HashMap<String, Value, S>,
@@ -122,11 +122,11 @@ pub fn format_map<S: BuildHasher>(
     format(template, &|k: &str| vars.get(k).cloned())
 }
 
-/// [`format`] with a `BTreeMap` as the mapping.
+/// [`format()`] with a `BTreeMap` as the mapping.
 ///
 /// # Errors
 ///
-/// As [`format`].
+/// As [`format()`].
 pub fn format_btree(template: &str, vars: &BTreeMap<String, Value>) -> Result<String, FormatError> {
     format(template, &|k: &str| vars.get(k).cloned())
 }

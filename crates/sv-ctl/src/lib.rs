@@ -1,17 +1,25 @@
-//! supervisorctl: arguments ([`options`]), shell completion scripts
-//! ([`completion`]), the commands and the one
-//! mapping from faults to messages and exit statuses ([`controller`]),
-//! help texts ([`help`]), `tail -f` ([`tailf`]), `fg` ([`fg`]), the
-//! interactive shell ([`shell`]) and buffered output ([`output`]).
+//! supervisorctl, on the typed `sv_client::Client`.
+//!
+//! # Layout
+//!
+//! * [`options`]: the command line (getopt rules) and `[supervisorctl]`.
+//! * [`controller`]: one session — client, output, exit status — and the
+//!   command-line dispatch.
+//! * [`commands`]: the commands, one file per family (status, process,
+//!   logs, config, daemon, fg, `tail -f`).
+//! * [`replies`]: the one mapping from faults, socket errors and
+//!   per-process results to output lines and exit statuses.
+//! * [`help`], [`completion`], [`shell`] (the interactive loop), [`output`]
+//!   (buffered stdout).
 
+pub mod commands;
 pub mod completion;
 pub mod controller;
-pub mod fg;
 pub mod help;
 pub mod options;
 pub mod output;
+pub mod replies;
 pub mod shell;
-pub mod tailf;
 
 use options::UsageError;
 

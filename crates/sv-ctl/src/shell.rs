@@ -31,6 +31,7 @@ pub fn ask_credentials() -> Option<(String, String)> {
     let fd = libc::STDIN_FILENO;
     // SAFETY: termios calls on stdin with a zeroed struct they fill in.
     let mut term: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr only writes into `term`, a termios we own.
     let have = unsafe { libc::tcgetattr(fd, &mut term) } == 0;
     if have {
         let mut quiet = term;

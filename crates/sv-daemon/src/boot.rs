@@ -36,12 +36,12 @@ pub fn run(
         match sys::drop_privileges(uid) {
             Ok(true) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(false) => {}
-            Err(e) => return Err(BootError(e)),
+            Err(e) => return Err(BootError(e.to_string())),
         }
     }
     let (limit_infos, limits) =
         sys::raise_rlimits(config.supervisord.minfds, config.supervisord.minprocs)
-            .map_err(BootError)?;
+            .map_err(|e| BootError(e.to_string()))?;
     infos.extend(limit_infos);
 
     // Supervisor creates and closes each FastCGI socket once at start-up, so
@@ -58,7 +58,7 @@ pub fn run(
         }
     }
 
-    let servers = crate::http::bind_all(&config.servers).map_err(BootError)?;
+    let servers = crate::http::bind_all(&config.servers).map_err(|e| BootError(e.to_string()))?;
 
     let mut log = match MainLog::open(&config.supervisord) {
         Ok(log) => log,

@@ -23,6 +23,7 @@
 pub mod boot;
 pub mod capture;
 pub mod check;
+pub mod child_setup;
 pub mod cli;
 pub mod fcgi;
 /// Re-exported so callers keep `sv_daemon::host::SystemHost`.
@@ -33,6 +34,7 @@ pub mod logread;
 pub mod mainlog;
 pub mod rpc;
 pub mod spawn;
+pub mod spawner;
 pub mod supervisor;
 pub mod sys;
 pub mod web;

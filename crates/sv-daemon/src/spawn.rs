@@ -4,10 +4,9 @@
 //! `std::process::Command` in a new process group.
 //!
 //! Everything that reads the password database, allocates or can log is done
-//! here in the parent; the `pre_exec` hook only makes async-signal-safe
-//! system calls (rlimit, setgroups/setgid/setuid, umask, chdir), in
-//! Supervisor's order: privileges are dropped before the chdir, so a
-//! directory only root can enter fails the spawn as it does there.
+//! here in the parent; what runs between fork and exec is
+//! [`ChildSetup::apply`](crate::child_setup::ChildSetup::apply), which only
+//! makes async-signal-safe system calls on data prepared here.
 
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +15,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 
 use nix::errno::Errno;
 use sv_core::config::ProcessConfig;
+use sv_core::pyfmt::py_repr_str;
 
+use crate::child_setup::ChildSetup;
 use crate::sys::{self, ChildLimits, Identity};
 
 /// What the daemon knows that every spawn needs.
@@ -39,6 +40,39 @@ pub struct Spawned {
     pub stderr: Option<std::process::ChildStderr>,
 }
 
+/// Why a process could not be spawned. The Display text is Supervisor's
+/// `spawnerr` (what `getProcessInfo` reports and the log says), byte for
+/// byte; the variant is what decides the fault of `startProcess`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpawnError {
+    #[error("can't parse command {}: {reason}", py_repr_str(.command))]
+    Unparsable { command: String, reason: String },
+    #[error("command is empty")]
+    Empty,
+    /// The only NO_FILE case of `startProcess`; every other check is
+    /// NOT_EXECUTABLE.
+    #[error("can't find command {}", py_repr_str(.0))]
+    NotFound(String),
+    #[error("command at {} is a directory", py_repr_str(.0))]
+    IsDirectory(String),
+    #[error("command at {} is not executable", py_repr_str(.0))]
+    NotExecutable(String),
+    #[error("no permission to run command {}", py_repr_str(.0))]
+    NoPermission(String),
+    #[error("couldn't setuid to {uid}: {reason}")]
+    Setuid { uid: u32, reason: String },
+    #[error("couldn't chdir to {dir}: {errno}")]
+    Chdir { dir: String, errno: String },
+    #[error("too many open files to spawn '{0}'")]
+    TooManyFiles(String),
+    #[error("Too many processes in process table to spawn '{0}'")]
+    TooManyProcesses(String),
+    #[error("unknown error during fork for '{name}': {errno}")]
+    Fork { name: String, errno: String },
+    #[error("couldn't exec {argv0}: {errno}")]
+    Exec { argv0: String, errno: String },
+}
+
 fn errno_name(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => format!("{:?}", Errno::from_raw(code)),
@@ -51,15 +85,13 @@ fn errno_name(e: &std::io::Error) -> String {
 pub fn resolve_command(
     config: &ProcessConfig,
     base_env: &[(String, String)],
-) -> Result<(String, Vec<String>), String> {
-    let argv = sv_core::shlex::split(&config.command).map_err(|e| {
-        format!(
-            "can't parse command {}: {e}",
-            sv_core::pyfmt::py_repr_str(&config.command)
-        )
+) -> Result<(String, Vec<String>), SpawnError> {
+    let argv = sv_core::shlex::split(&config.command).map_err(|e| SpawnError::Unparsable {
+        command: config.command.clone(),
+        reason: e.to_string(),
     })?;
     let Some(program) = argv.first() else {
-        return Err("command is empty".to_string());
+        return Err(SpawnError::Empty);
     };
     let (filename, meta) = if program.contains('/') {
         (program.clone(), std::fs::metadata(program).ok())
@@ -80,18 +112,17 @@ pub fn resolve_command(
             })
             .unwrap_or_else(|| (program.clone(), None))
     };
-    let quoted = sv_core::pyfmt::py_repr_str(&filename);
     let Some(meta) = meta else {
-        return Err(format!("can't find command {quoted}"));
+        return Err(SpawnError::NotFound(filename));
     };
     if meta.is_dir() {
-        return Err(format!("command at {quoted} is a directory"));
+        return Err(SpawnError::IsDirectory(filename));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!("command at {quoted} is not executable"));
+        return Err(SpawnError::NotExecutable(filename));
     }
     if nix::unistd::access(filename.as_str(), nix::unistd::AccessFlags::X_OK).is_err() {
-        return Err(format!("no permission to run command {quoted}"));
+        return Err(SpawnError::NoPermission(filename));
     }
     Ok((filename, argv))
 }
@@ -127,38 +158,40 @@ pub fn spawn(
     group: &str,
     config: &ProcessConfig,
     socket: Option<&std::os::fd::OwnedFd>,
-) -> Result<Spawned, String> {
+) -> Result<Spawned, SpawnError> {
     let (filename, argv) = resolve_command(config, &ctx.base_env)?;
+    let setuid_error = |uid: u32, e: sys::SysError| SpawnError::Setuid {
+        uid,
+        reason: e.to_string(),
+    };
     let identity: Option<Identity> = match config.uid {
-        Some(uid) => {
-            let needed =
-                sys::needs_switch(uid).map_err(|e| format!("couldn't setuid to {uid}: {e}"))?;
-            if needed {
-                Some(sys::identity(uid).map_err(|e| format!("couldn't setuid to {uid}: {e}"))?)
-            } else {
-                None
-            }
+        Some(uid) if sys::needs_switch(uid).map_err(|e| setuid_error(uid, e))? => {
+            Some(sys::identity(uid).map_err(|e| setuid_error(uid, e))?)
         }
-        None => None,
+        _ => None,
     };
     let directory = match &config.directory {
         Some(dir) => {
             if identity.is_none() && !std::path::Path::new(dir).is_dir() {
-                let err = std::fs::metadata(dir)
+                let errno = std::fs::metadata(dir)
                     .err()
                     .map(|e| errno_name(&e))
                     .unwrap_or_else(|| "ENOTDIR".to_string());
-                return Err(format!("couldn't chdir to {dir}: {err}"));
+                return Err(SpawnError::Chdir {
+                    dir: dir.clone(),
+                    errno,
+                });
             }
-            Some(
-                CString::new(dir.as_str())
-                    .map_err(|_| format!("couldn't chdir to {dir}: EINVAL"))?,
-            )
+            Some(CString::new(dir.as_str()).map_err(|_| SpawnError::Chdir {
+                dir: dir.clone(),
+                errno: "EINVAL".to_string(),
+            })?)
         }
         None => None,
     };
-    let umask = config.umask;
-    let limits = ctx.limits;
+    // Everything the child needs after the fork is built here, before it.
+    let setup = ChildSetup::new(&ctx.limits, identity.as_ref(), config.umask, directory);
+    let fork_error = |e: std::io::Error| spawn_error(&config.name, &e);
 
     let mut command = Command::new(&filename);
     command
@@ -169,30 +202,21 @@ pub fn spawn(
         .process_group(0);
     match socket {
         Some(fd) => {
-            let dup = fd.try_clone().map_err(|e| spawn_error(&config.name, &e))?;
-            command.stdin(Stdio::from(dup));
+            command.stdin(Stdio::from(fd.try_clone().map_err(fork_error)?));
         }
         None => {
             command.stdin(Stdio::piped());
         }
     }
     if config.redirect_stderr {
-        let (reader, writer) = std::io::pipe().map_err(|e| spawn_error(&config.name, &e))?;
-        let writer2 = writer
-            .try_clone()
-            .map_err(|e| spawn_error(&config.name, &e))?;
+        let (reader, writer) = std::io::pipe().map_err(fork_error)?;
+        let writer2 = writer.try_clone().map_err(fork_error)?;
         command
             .stdout(Stdio::from(writer))
             .stderr(Stdio::from(writer2));
-        let child = exec(
-            &mut command,
-            identity,
-            directory,
-            umask,
-            limits,
-            &config.name,
-            &argv[0],
-        )?;
+        let child = exec(&mut command, setup, &config.name, &argv[0])?;
+        // The parent's copies of the pipe's write end must close now, or
+        // the reader would never see end-of-file.
         drop(command);
         return Ok(Spawned {
             pid: child.id(),
@@ -204,15 +228,7 @@ pub fn spawn(
         });
     }
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = exec(
-        &mut command,
-        identity,
-        directory,
-        umask,
-        limits,
-        &config.name,
-        &argv[0],
-    )?;
+    let child = exec(&mut command, setup, &config.name, &argv[0])?;
     Ok(Spawned {
         pid: child.id(),
         stdin: child.stdin,
@@ -221,48 +237,38 @@ pub fn spawn(
     })
 }
 
-fn spawn_error(name: &str, e: &std::io::Error) -> String {
+fn spawn_error(name: &str, e: &std::io::Error) -> SpawnError {
+    let name = name.to_string();
     match e.raw_os_error() {
-        Some(libc::EMFILE) | Some(libc::ENFILE) => format!("too many open files to spawn '{name}'"),
-        Some(libc::EAGAIN) => format!("Too many processes in process table to spawn '{name}'"),
-        _ => format!("unknown error during fork for '{name}': {}", errno_name(e)),
+        Some(libc::EMFILE) | Some(libc::ENFILE) => SpawnError::TooManyFiles(name),
+        Some(libc::EAGAIN) => SpawnError::TooManyProcesses(name),
+        _ => SpawnError::Fork {
+            name,
+            errno: errno_name(e),
+        },
     }
 }
 
 fn exec(
     command: &mut Command,
-    identity: Option<Identity>,
-    directory: Option<CString>,
-    umask: Option<u32>,
-    limits: ChildLimits,
+    setup: ChildSetup,
     name: &str,
     argv0: &str,
-) -> Result<Child, String> {
-    // SAFETY: the hook makes only async-signal-safe system calls on data
-    // prepared before the fork; it allocates nothing and takes no lock.
+) -> Result<Child, SpawnError> {
+    // SAFETY: `ChildSetup::apply` makes only async-signal-safe system calls
+    // on data prepared before the fork; it allocates nothing and takes no
+    // lock (tests::child_setup_is_async_signal_safe checks its source).
     unsafe {
-        command.pre_exec(move || {
-            sys::restore_child_nofile(&limits)?;
-            if let Some(id) = &identity {
-                sys::switch_identity(id)?;
-            }
-            if let Some(mask) = umask {
-                libc::umask(mask as libc::mode_t);
-            }
-            if let Some(dir) = &directory
-                && libc::chdir(dir.as_ptr()) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        command.pre_exec(move || setup.apply());
     }
     command.spawn().map_err(|e| match e.raw_os_error() {
         Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::EAGAIN) => spawn_error(name, &e),
-        _ => format!("couldn't exec {argv0}: {}", errno_name(&e)),
+        _ => SpawnError::Exec {
+            argv0: argv0.to_string(),
+            errno: errno_name(&e),
+        },
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,19 +285,26 @@ mod tests {
         assert_eq!(argv, ["sh", "-c", "echo hi"]);
         assert_eq!(
             resolve_command(&cfg("no-such-program-xyz"), &env).unwrap_err(),
+            SpawnError::NotFound("no-such-program-xyz".into())
+        );
+        assert_eq!(
+            resolve_command(&cfg("no-such-program-xyz"), &env)
+                .unwrap_err()
+                .to_string(),
             "can't find command 'no-such-program-xyz'"
         );
         assert_eq!(
-            resolve_command(&cfg("/tmp"), &env).unwrap_err(),
+            resolve_command(&cfg("/tmp"), &env).unwrap_err().to_string(),
             "command at '/tmp' is a directory"
         );
         assert_eq!(
-            resolve_command(&cfg("  "), &env).unwrap_err(),
+            resolve_command(&cfg("  "), &env).unwrap_err().to_string(),
             "command is empty"
         );
         assert!(
             resolve_command(&cfg("'unclosed"), &env)
                 .unwrap_err()
+                .to_string()
                 .starts_with("can't parse command \"'unclosed\": No closing quotation")
         );
         let dir = tempfile::tempdir().unwrap();
@@ -299,7 +312,7 @@ mod tests {
         std::fs::write(&plain, "x").unwrap();
         let plain = plain.to_str().unwrap();
         assert_eq!(
-            resolve_command(&cfg(plain), &env).unwrap_err(),
+            resolve_command(&cfg(plain), &env).unwrap_err().to_string(),
             format!("command at '{plain}' is not executable")
         );
     }

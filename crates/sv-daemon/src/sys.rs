@@ -14,6 +14,41 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Pid, Uid, User, fork, setsid};
 use sv_core::process::ExitStatus;
 
+/// A system call the daemon needed failed. The texts are Supervisor's where
+/// it has one (they reach the log, stderr or a process's `spawnerr`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SysError {
+    #[error("getrlimit({resource}): {errno}")]
+    GetRlimit {
+        resource: &'static str,
+        errno: Errno,
+    },
+    #[error(
+        "The minimum number of {what} required to run this process is {minimum} as per the \"{setting}\" command-line argument or config file setting. The current environment will only allow you to open {hard} {what}.  Either raise the number of usable {what} in your environment (see README.rst) or lower the {setting} setting in the config file to allow the process to start."
+    )]
+    RlimitTooLow {
+        what: &'static str,
+        setting: &'static str,
+        minimum: u64,
+        hard: u64,
+    },
+    /// A call that has no message of its own.
+    #[error("{0}")]
+    Call(Errno),
+    #[error("Can't find uid {0}")]
+    NoSuchUid(u32),
+    #[error("{0}")]
+    BadUserName(String),
+    #[error("Can't drop privilege as nonroot user")]
+    NotRoot,
+    #[error("Could not set groups of effective user")]
+    SetGroups,
+    #[error("Could not set group id of effective user")]
+    SetGid,
+    #[error("Could not set user id: {0}")]
+    SetUid(Errno),
+}
+
 /// Mark every inherited descriptor above 2 close-on-exec, once at start-up,
 /// so children never see them (Supervisor closes 3..minfds in each child;
 /// everything we open ourselves is already close-on-exec).
@@ -53,30 +88,37 @@ const UNLIMITED: u64 = u64::MAX;
 /// costs it up to three pipe ends), while children get back the limit they
 /// would have had under Supervisor. Returns info lines to log, or the usage
 /// error.
-pub fn raise_rlimits(minfds: i64, minprocs: i64) -> Result<(Vec<String>, ChildLimits), String> {
+pub fn raise_rlimits(minfds: i64, minprocs: i64) -> Result<(Vec<String>, ChildLimits), SysError> {
     let mut infos = Vec::new();
     for (resource, name, minimum, setting) in [
         (Resource::RLIMIT_NOFILE, "RLIMIT_NOFILE", minfds, "minfds"),
         (Resource::RLIMIT_NPROC, "RLIMIT_NPROC", minprocs, "minprocs"),
     ] {
         let minimum = minimum.max(0) as u64;
-        let (soft, hard) = getrlimit(resource).map_err(|e| format!("getrlimit({name}): {e}"))?;
+        let (soft, hard) = getrlimit(resource).map_err(|errno| SysError::GetRlimit {
+            resource: name,
+            errno,
+        })?;
         if soft < minimum && soft != UNLIMITED {
             let new_hard = if hard < minimum && hard != UNLIMITED {
                 minimum
             } else {
                 hard
             };
-            setrlimit(resource, minimum, new_hard).map_err(|_| {
-                format!(
-                    "The minimum number of {what} required to run this process is {minimum} as per the \"{setting}\" command-line argument or config file setting. The current environment will only allow you to open {hard} {what}.  Either raise the number of usable {what} in your environment (see README.rst) or lower the {setting} setting in the config file to allow the process to start.",
-                    what = if setting == "minfds" { "file descriptors" } else { "processes" },
-                )
+            setrlimit(resource, minimum, new_hard).map_err(|_| SysError::RlimitTooLow {
+                what: if setting == "minfds" {
+                    "file descriptors"
+                } else {
+                    "processes"
+                },
+                setting,
+                minimum,
+                hard,
             })?;
             infos.push(format!("Increased {name} limit to {minimum}"));
         }
     }
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| e.to_string())?;
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(SysError::Call)?;
     let limits = ChildLimits {
         nofile_soft: soft,
         nofile_hard: hard,
@@ -86,17 +128,6 @@ pub fn raise_rlimits(minfds: i64, minprocs: i64) -> Result<(Vec<String>, ChildLi
         let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
     Ok((infos, limits))
-}
-
-/// Restore the children's RLIMIT_NOFILE. Async-signal-safe (one syscall):
-/// called between fork and exec.
-pub fn restore_child_nofile(limits: &ChildLimits) -> std::io::Result<()> {
-    setrlimit(
-        Resource::RLIMIT_NOFILE,
-        limits.nofile_soft,
-        limits.nofile_hard,
-    )
-    .map_err(std::io::Error::from)
 }
 
 /// Who a child (or the daemon) becomes: resolved in the parent because
@@ -109,12 +140,12 @@ pub struct Identity {
 }
 
 /// Resolve `uid` into its primary group and group list.
-pub fn identity(uid: u32) -> Result<Identity, String> {
+pub fn identity(uid: u32) -> Result<Identity, SysError> {
     let user = User::from_uid(Uid::from_raw(uid))
         .ok()
         .flatten()
-        .ok_or_else(|| format!("Can't find uid {uid}"))?;
-    let name = CString::new(user.name.clone()).map_err(|e| e.to_string())?;
+        .ok_or(SysError::NoSuchUid(uid))?;
+    let name = CString::new(user.name.clone()).map_err(|e| SysError::BadUserName(e.to_string()))?;
     let groups = nix::unistd::getgrouplist(&name, user.gid)
         .map(|gs| gs.into_iter().map(Gid::as_raw).collect())
         .unwrap_or_else(|_| vec![user.gid.as_raw()]);
@@ -127,37 +158,27 @@ pub fn identity(uid: u32) -> Result<Identity, String> {
 
 /// Whether switching to `uid` is needed and possible from here; `Ok(false)`
 /// when we already are that user.
-pub fn needs_switch(uid: u32) -> Result<bool, String> {
+pub fn needs_switch(uid: u32) -> Result<bool, SysError> {
     let current = Uid::effective().as_raw();
     if current == uid {
         Ok(false)
     } else if current != 0 {
-        Err("Can't drop privilege as nonroot user".to_string())
+        Err(SysError::NotRoot)
     } else {
         Ok(true)
     }
 }
 
-/// setgroups/setgid/setuid. Async-signal-safe: usable between fork and exec.
-pub fn switch_identity(id: &Identity) -> std::io::Result<()> {
-    let groups: Vec<Gid> = id.groups.iter().map(|&g| Gid::from_raw(g)).collect();
-    nix::unistd::setgroups(&groups).map_err(std::io::Error::from)?;
-    nix::unistd::setgid(Gid::from_raw(id.gid)).map_err(std::io::Error::from)?;
-    nix::unistd::setuid(Uid::from_raw(id.uid)).map_err(std::io::Error::from)
-}
-
 /// Supervisor's `drop_privileges` for the daemon itself (`user=`).
-pub fn drop_privileges(uid: u32) -> Result<bool, String> {
+pub fn drop_privileges(uid: u32) -> Result<bool, SysError> {
     if !needs_switch(uid)? {
         return Ok(false);
     }
     let id = identity(uid)?;
     let groups: Vec<Gid> = id.groups.iter().map(|&g| Gid::from_raw(g)).collect();
-    nix::unistd::setgroups(&groups)
-        .map_err(|_| "Could not set groups of effective user".to_string())?;
-    nix::unistd::setgid(Gid::from_raw(id.gid))
-        .map_err(|_| "Could not set group id of effective user".to_string())?;
-    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("Could not set user id: {e}"))?;
+    nix::unistd::setgroups(&groups).map_err(|_| SysError::SetGroups)?;
+    nix::unistd::setgid(Gid::from_raw(id.gid)).map_err(|_| SysError::SetGid)?;
+    nix::unistd::setuid(Uid::from_raw(uid)).map_err(SysError::SetUid)?;
     Ok(true)
 }
 

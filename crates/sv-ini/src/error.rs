@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::pystr::python_repr;
+use crate::pystr::py_repr_str;
 
 /// Why a file could not be read cleanly.
 ///
@@ -14,8 +14,12 @@ use crate::pystr::python_repr;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", render(file, *missing_section_header, errors))]
 pub struct ParseError {
+    /// The file name given to the read, as CPython repeats it in the message.
     pub file: String,
+    /// Whether this is a `MissingSectionHeaderError` (nothing of the file
+    /// kept) rather than a `ParsingError`.
     pub missing_section_header: bool,
+    /// The offending lines, in file order.
     pub errors: Vec<LineError>,
 }
 
@@ -26,9 +30,11 @@ pub struct LineError {
     pub line: usize,
     /// The raw line, without its line terminator.
     pub text: String,
+    /// What is wrong with it.
     pub kind: LineErrorKind,
 }
 
+/// Why configparser rejected a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LineErrorKind {
     /// A non-blank, non-comment line before the first section header of the file.
@@ -41,7 +47,7 @@ pub enum LineErrorKind {
 
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = python_repr(&self.text);
+        let text = py_repr_str(&self.text);
         match self.kind {
             LineErrorKind::MissingSectionHeader => {
                 write!(f, "line {text} is not preceded by a section header")

@@ -24,6 +24,10 @@
 //! # Ok::<(), sv_ini::ParseError>(())
 //! ```
 
+#![warn(missing_docs)]
+// A parser reports through its return values; it never prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod error;
 mod parse;
 mod pystr;
@@ -32,8 +36,8 @@ use std::collections::HashMap;
 
 pub use error::{LineError, LineErrorKind, ParseError};
 pub use pystr::{
-    is_python_whitespace, py_ascii_str, py_repr_str, python_lower, python_lstrip, python_repr,
-    python_rstrip, python_strip,
+    is_python_whitespace, py_ascii_str, py_repr_str, python_lower, python_lstrip, python_rstrip,
+    python_strip,
 };
 
 /// The name of configparser's defaults section.
@@ -54,6 +58,7 @@ impl Default for Document {
 }
 
 impl Document {
+    /// An empty document: no sections, an empty `[DEFAULT]`.
     pub fn new() -> Self {
         Document {
             sections: Vec::new(),

@@ -102,11 +102,6 @@ pub fn python_lower(s: &str) -> String {
     out
 }
 
-/// Python's `repr()` of `s`, for error messages (see [`py_repr_str`]).
-pub fn python_repr(s: &str) -> String {
-    py_repr_str(s)
-}
-
 /// Python's `repr()` of a `str`, as CPython 3.11 (Unicode 14.0) prints it
 /// (the reference venv runs on 3.11; later Pythons know more characters
 /// as printable).
@@ -407,7 +402,7 @@ mod tests {
             ("é ü", "'é ü'"),
         ];
         for (input, expected) in cases {
-            assert_eq!(python_repr(input), expected, "{input:?}");
+            assert_eq!(py_repr_str(input), expected, "{input:?}");
         }
     }
 }

@@ -40,6 +40,10 @@
 //! when reading, so such a string comes back with `\n` in place of `\r`.
 //! This matches what a Python server sends, which is why it is kept.
 
+#![warn(missing_docs)]
+// A codec reports through its return values; it never prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod decode;
 mod encode;
 mod value;

@@ -11,9 +11,13 @@ use std::io;
 /// A password-database entry, the part Supervisor uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInfo {
+    /// The login name.
     pub name: String,
+    /// The numeric user id.
     pub uid: u32,
+    /// The user's primary group id.
     pub gid: u32,
+    /// The home directory, for `~user` in paths.
     pub home: String,
 }
 
@@ -29,9 +33,13 @@ pub trait Host {
     /// `glob.glob(pattern)` in any order: hidden files need a literal dot,
     /// `*` does not cross `/`. An invalid pattern matches nothing.
     fn glob(&self, pattern: &str) -> Vec<String>;
+    /// `pwd.getpwnam(name)`: the entry for a login name.
     fn user_by_name(&self, name: &str) -> Option<UserInfo>;
+    /// `pwd.getpwuid(uid)`: the entry for a numeric user id.
     fn user_by_uid(&self, uid: u32) -> Option<UserInfo>;
+    /// `grp.getgrnam(name)`: the id of a group name.
     fn group_by_name(&self, name: &str) -> Option<u32>;
+    /// Whether `grp.getgrgid(gid)` finds the group.
     fn group_exists(&self, gid: u32) -> bool;
     /// `platform.node()`.
     fn hostname(&self) -> String;

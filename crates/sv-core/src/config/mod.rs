@@ -22,16 +22,24 @@ pub use load::{CliOverrides, ConfigError, CtlConfig, LoadError, load, load_ctl, 
 /// Supervisor's seven log levels, with its numeric values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {
+    /// The most verbose level, below TRACE.
     Blather = 3,
+    /// Detailed tracing, below DEBUG.
     Trace = 5,
+    /// Diagnostics such as child output echoed to the main log.
     Debug = 10,
+    /// Normal operation: spawns, exits, state changes.
     Info = 20,
+    /// Something unexpected that supervisord recovered from.
     Warn = 30,
+    /// A failure of one operation.
     Error = 40,
+    /// A failure that stops supervisord.
     Critical = 50,
 }
 
 impl LogLevel {
+    /// Every level, most severe first.
     pub const ALL: [LogLevel; 7] = [
         LogLevel::Critical,
         LogLevel::Error,
@@ -47,6 +55,7 @@ impl LogLevel {
         Self::ALL.into_iter().find(|l| l.name() == name)
     }
 
+    /// The lower-case name `loglevel=` takes.
     pub fn name(self) -> &'static str {
         match self {
             LogLevel::Critical => "critical",
@@ -99,37 +108,60 @@ pub enum LogFile {
 /// The options of one child stream (stdout or stderr).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamConfig {
+    /// Where the stream is logged.
     pub logfile: LogFile,
+    /// Size at which the log rotates; 0 means never.
     pub logfile_maxbytes: i64,
+    /// How many rotated files to keep; 0 means none.
     pub logfile_backups: i64,
+    /// Capture-mode buffer size; 0 disables capture mode.
     pub capture_maxbytes: i64,
+    /// Whether each chunk of output becomes a PROCESS_LOG event.
     pub events_enabled: bool,
+    /// Whether output also goes to syslog.
     pub syslog: bool,
 }
 
 /// One process, fully expanded (`[program:x]` with numprocs gives several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessConfig {
+    /// The process name (`process_name=` expanded), unique in its group.
     pub name: String,
     /// The command line, expanded but not split (split at spawn time).
     pub command: String,
+    /// `directory=`: where the child starts; `None` keeps the daemon's.
     pub directory: Option<String>,
+    /// `umask=`: the child's umask; `None` inherits the daemon's.
     pub umask: Option<u32>,
+    /// `priority=`: lower starts earlier and stops later.
     pub priority: i64,
+    /// `autostart=`: start when supervisord starts or the group is added.
     pub autostart: bool,
+    /// `autorestart=`: what an exit from RUNNING leads to.
     pub autorestart: AutoRestart,
+    /// `startsecs=`: how long the child must stay up to count as started.
     pub startsecs: i64,
+    /// `startretries=`: how many failed starts in a row are retried before FATAL.
     pub startretries: i64,
     /// The `user=` text as written, and the uid it resolved to.
     pub user: Option<String>,
+    /// The uid `user` resolved to, checked when the config was loaded.
     pub uid: Option<u32>,
+    /// The child's stdout options.
     pub stdout: StreamConfig,
+    /// The child's stderr options (logfile `None` when redirected).
     pub stderr: StreamConfig,
+    /// `stopsignal=`, as a signal number.
     pub stopsignal: i32,
+    /// `stopwaitsecs=`: how long to wait after the stop signal before SIGKILL.
     pub stopwaitsecs: i64,
+    /// `stopasgroup=`: send the stop signal to the child's process group.
     pub stopasgroup: bool,
+    /// `killasgroup=`: send SIGKILL to the child's process group.
     pub killasgroup: bool,
+    /// `exitcodes=`: the exit statuses that count as expected.
     pub exitcodes: Vec<i32>,
+    /// `redirect_stderr=`: stderr goes down the stdout pipe.
     pub redirect_stderr: bool,
     /// `[supervisord] environment` merged with the program's own, in Python
     /// dict order (program keys override).
@@ -184,15 +216,24 @@ impl ProcessConfig {
 /// The listening socket of an `[fcgi-program:x]` group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FcgiSocket {
+    /// `tcp://host:port`.
     Tcp {
+        /// The host name or address, lower-cased.
         host: String,
+        /// The TCP port.
         port: u16,
+        /// `socket_backlog=`; `None` leaves the system default.
         backlog: Option<i64>,
     },
+    /// `unix:///path`.
     Unix {
+        /// The socket file, absolute and normalised.
         path: String,
+        /// (uid, gid) to chown the socket to: `socket_owner=`, or the program's user.
         owner: Option<(i64, i64)>,
+        /// `socket_mode=` (0700 by default).
         mode: Option<u32>,
+        /// `socket_backlog=`; `None` leaves the system default.
         backlog: Option<i64>,
     },
 }
@@ -214,20 +255,28 @@ pub enum GroupKind {
     Process,
     /// `[eventlistener:x]`: a pool of listeners.
     EventListener {
+        /// `buffer_size=`: how many events wait for a free listener.
         buffer_size: i64,
         /// Subscribed event type names, sorted.
         events: Vec<String>,
+        /// `result_handler=` (only Supervisor's default exists here).
         result_handler: String,
     },
     /// `[fcgi-program:x]`.
-    FastCgi { socket: FcgiSocket },
+    FastCgi {
+        /// The listening socket its processes share.
+        socket: FcgiSocket,
+    },
 }
 
 /// A process group as supervisord runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupConfig {
+    /// The group name (the section name after the colon).
     pub name: String,
+    /// `priority=`: lower groups start earlier and stop later.
     pub priority: i64,
+    /// Process group, listener pool or FastCGI group.
     pub kind: GroupKind,
     /// Sorted by (priority, name), as Supervisor sorts them.
     pub processes: Vec<ProcessConfig>,
@@ -239,23 +288,39 @@ pub struct GroupConfig {
 pub struct SupervisordConfig {
     /// An absolute, normalised path, or `syslog`.
     pub logfile: String,
+    /// Size at which the main log rotates; 0 means never.
     pub logfile_maxbytes: i64,
+    /// How many rotated main logs to keep.
     pub logfile_backups: i64,
+    /// The lowest level the main log records.
     pub loglevel: LogLevel,
     /// Absolute and normalised.
     pub pidfile: String,
+    /// The daemon's umask.
     pub umask: u32,
+    /// Stay in the foreground.
     pub nodaemon: bool,
+    /// In the foreground, keep log lines off stdout.
     pub silent: bool,
+    /// File descriptors the daemon requires (raising its soft limit).
     pub minfds: i64,
+    /// Processes the daemon requires (raising its soft limit).
     pub minprocs: i64,
+    /// Keep stale `AUTO` child logs at start-up.
     pub nocleanup: bool,
+    /// Where `AUTO` child logs go.
     pub childlogdir: String,
+    /// The user to switch to, as written.
     pub user: Option<String>,
+    /// The uid `user` resolved to.
     pub uid: Option<u32>,
+    /// Where to change directory when daemonizing.
     pub directory: Option<String>,
+    /// Strip ANSI escapes from child output before logging it.
     pub strip_ansi: bool,
+    /// What `getIdentification` returns.
     pub identifier: String,
+    /// `environment=`: added to every child's environment and to `ENV_*` names.
     pub environment: Vec<(String, String)>,
 }
 
@@ -267,7 +332,9 @@ pub struct ServerConfig {
     pub section: String,
     /// The part after `:` in the section name, if any.
     pub name: Option<String>,
+    /// Where the server listens.
     pub listen: Listen,
+    /// Basic-auth user name, when the server requires one.
     pub username: Option<String>,
     /// Plain text, or `{SHA}` followed by the hex SHA-1 of the password.
     pub password: Option<String>,
@@ -276,14 +343,18 @@ pub struct ServerConfig {
 /// Where an HTTP server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
+    /// A TCP socket (`port=host:port`).
     Inet {
         /// Lower-cased; empty for all interfaces.
         host: String,
+        /// The TCP port.
         port: u16,
     },
+    /// A unix domain socket (`file=`).
     Unix {
         /// Absolute and normalised.
         file: String,
+        /// `chmod=`: the socket file's mode.
         chmod: u32,
         /// (uid, gid), `-1` meaning "leave as is".
         chown: (i64, i64),
@@ -293,8 +364,11 @@ pub enum Listen {
 /// An `[rpcinterface:x]` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcInterfaceConfig {
+    /// The section name after the colon.
     pub name: String,
+    /// `supervisor.rpcinterface_factory=` (only Supervisor's own exists here).
     pub factory: String,
+    /// The section's other keys, expanded, which would go to the factory.
     pub kwargs: Vec<(String, String)>,
 }
 
@@ -311,9 +385,11 @@ pub struct Config {
     pub config_file: String,
     /// Absolute directory of the config file (`%(here)s`).
     pub here: String,
+    /// `[supervisord]`, with command-line overrides applied.
     pub supervisord: SupervisordConfig,
     /// Inet servers first, then unix ones, as Supervisor orders them.
     pub servers: Vec<ServerConfig>,
+    /// `[rpcinterface:x]` sections, in file order.
     pub rpcinterfaces: Vec<RpcInterfaceConfig>,
     /// Sorted by (priority, name).
     pub groups: Vec<GroupConfig>,
@@ -327,37 +403,6 @@ pub struct Config {
     /// Supervisor's parse infos (`Included extra file …`), word for word.
     pub infos: Vec<String>,
 }
-
-/// Every event type name a listener may subscribe to.
-pub const EVENT_TYPES: &[&str] = &[
-    "EVENT",
-    "PROCESS_COMMUNICATION",
-    "PROCESS_COMMUNICATION_STDERR",
-    "PROCESS_COMMUNICATION_STDOUT",
-    "PROCESS_GROUP",
-    "PROCESS_GROUP_ADDED",
-    "PROCESS_GROUP_REMOVED",
-    "PROCESS_LOG",
-    "PROCESS_LOG_STDERR",
-    "PROCESS_LOG_STDOUT",
-    "PROCESS_STATE",
-    "PROCESS_STATE_BACKOFF",
-    "PROCESS_STATE_EXITED",
-    "PROCESS_STATE_FATAL",
-    "PROCESS_STATE_RUNNING",
-    "PROCESS_STATE_STARTING",
-    "PROCESS_STATE_STOPPED",
-    "PROCESS_STATE_STOPPING",
-    "PROCESS_STATE_UNKNOWN",
-    "REMOTE_COMMUNICATION",
-    "SUPERVISOR_STATE_CHANGE",
-    "SUPERVISOR_STATE_CHANGE_RUNNING",
-    "SUPERVISOR_STATE_CHANGE_STOPPING",
-    "TICK",
-    "TICK_3600",
-    "TICK_5",
-    "TICK_60",
-];
 
 /// The commented sample configuration `echo_supervisord_conf` prints.
 pub const SAMPLE_CONFIG: &str = include_str!("sample.conf");

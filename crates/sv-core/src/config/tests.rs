@@ -418,6 +418,25 @@ mod section_eventlistener {
         );
         assert_eq!(errs.len(), 3, "{errs:?}");
     }
+
+    /// The loader checks names against the events vocabulary after Python's
+    /// Unicode `str.upper()`, so a dotless i or a long s still names a type.
+    #[test]
+    fn event_names_are_upper_cased_as_python_does() {
+        let config = load_text(
+            "[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=t\u{131}ck_5,proce\u{17f}s_log\n",
+        )
+        .unwrap();
+        let GroupKind::EventListener { events, .. } = &config.groups[0].kind else {
+            panic!("{:?}", config.groups[0].kind);
+        };
+        assert_eq!(events, &["PROCESS_LOG", "TICK_5"]);
+        let errs = errors("[supervisord]\n[eventlistener:mon]\ncommand=mon\nevents=tick_7\n");
+        assert!(
+            errs[0].ends_with("Unknown event type TICK_7 in [eventlistener:mon] events"),
+            "{errs:?}"
+        );
+    }
 }
 
 mod section_fcgi_program {

@@ -6,22 +6,27 @@
 //! backwards until it has the lines asked for (bounded by
 //! [`MAX_WINDOW_BYTES`]), so a line is never cut in half. The page then
 //! follows from the byte offset where its window ended, so nothing written
-//! in between is lost or shown twice. Like `/logtail`, following watches
-//! the file (size and inode, every [`FOLLOW_POLL`]); a rotation or a clear
-//! is announced and following goes on in the new file.
+//! in between is lost or shown twice. Following is `/logtail`'s
+//! [`Follower`] (size and inode, every [`FOLLOW_POLL`]); this module adds
+//! the page's wire format: server-sent events carrying whole UTF-8
+//! characters, a `reset` for a rotation or a clear.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sv_xmlrpc::Value;
+use sv_api::FaultCode;
 
+use super::calls::{self, fault_is, unexpected};
+use super::forms::Form;
+use super::respond::text_error;
+use crate::http::follow::{Event, Follower, Start, Waited};
 use crate::rpc::Dispatcher;
+
+pub use crate::http::follow::FOLLOW_POLL;
 
 /// Which log a request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +39,7 @@ pub enum Source {
 
 impl Source {
     /// From the `processname` and `channel` fields (`stdout` when absent).
-    pub fn from_form(form: &std::collections::BTreeMap<String, String>) -> Result<Source, String> {
+    pub fn from_form(form: &Form) -> Result<Source, String> {
         let channel = form.get("channel").map(String::as_str).unwrap_or("stdout");
         let namespec = form.get("processname").filter(|n| !n.is_empty());
         match (channel, namespec) {
@@ -74,21 +79,20 @@ impl Source {
                     .ok_or_else(|| "supervisord logs to no file (logfile=NONE or syslog)".into())
             }
             Source::Process { namespec, stderr } => {
-                let params = vec![Value::from(namespec.as_str())];
-                let info = match d.call_for_web("supervisor.getProcessInfo", params).await {
+                let info = match calls::process_info(d, namespec).await {
                     Ok(info) => info,
-                    Err(fault) if fault.code == sv_api::FaultCode::BadName.code() => {
+                    Err(fault) if fault_is(&fault, FaultCode::BadName) => {
                         return Err(format!("No such process named {namespec}"));
                     }
-                    Err(fault) => return Err(super::unexpected(&fault)),
+                    Err(fault) => return Err(unexpected(&fault)),
                 };
-                let key = if *stderr {
-                    "stderr_logfile"
+                let path = if *stderr {
+                    info.stderr_logfile
                 } else {
-                    "stdout_logfile"
+                    info.stdout_logfile
                 };
-                match info.get(key).and_then(Value::as_str) {
-                    Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                match path {
+                    path if !path.is_empty() => Ok(PathBuf::from(path)),
                     _ if *stderr => Err(format!(
                         "No stderr log for {namespec} (stderr_logfile=NONE, or redirect_stderr sends it to stdout)"
                     )),
@@ -110,9 +114,6 @@ pub const MAX_LINES: usize = 20_000;
 /// The most lines the page keeps while following (older ones are
 /// dropped from the top), unless its window is bigger.
 pub const FOLLOW_KEEP: usize = 5_000;
-
-/// How often a follower looks at the file.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
 /// The last lines of a file.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -223,7 +224,7 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
         return (StatusCode::NOT_FOUND, "The log file does not exist yet").into_response();
     }
     if let Err(message) = regular_file(&path) {
-        return super::text_error(StatusCode::NOT_FOUND, message);
+        return text_error(StatusCode::NOT_FOUND, message);
     }
     let Ok(file) = File::open(&path) else {
         return (StatusCode::NOT_FOUND, "The log file cannot be opened").into_response();
@@ -247,16 +248,23 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
             }
         })
         .collect();
+    // Each read on the blocking pool: a slow disk must not stall the
+    // workers that serve everyone else.
     let stream = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
-        let mut buf = vec![0u8; 256 << 10];
-        match file.read(&mut buf) {
-            Ok(0) => None,
-            Ok(n) => {
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; 256 << 10];
+            let read = file.read(&mut buf).map(|n| {
                 buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
+                Bytes::from(buf)
+            });
+            (file, read)
+        });
+        match read.await {
+            Ok((_, Ok(bytes))) if bytes.is_empty() => None,
+            Ok((file, Ok(bytes))) => Some((Ok::<_, std::io::Error>(bytes), Some(file))),
+            Ok((_, Err(e))) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
         }
     });
     let mut response = Body::from_stream(stream).into_response();
@@ -287,43 +295,49 @@ pub async fn download(d: &Dispatcher, source: &Source) -> Response {
 pub async fn follow(d: &Dispatcher, source: &Source, offset: Option<u64>) -> Response {
     let path = match source.path(d).await {
         Ok(path) => path,
-        Err(message) => return super::text_error(StatusCode::NOT_FOUND, message),
+        Err(message) => return text_error(StatusCode::NOT_FOUND, message),
     };
     if path.exists()
         && let Err(message) = regular_file(&path)
     {
-        return super::text_error(StatusCode::NOT_FOUND, message);
+        return text_error(StatusCode::NOT_FOUND, message);
     }
-    let state = Follow {
-        path,
-        file: None,
-        inode: None,
-        start: offset,
-        opened: false,
-        offset: 0,
-        pending: Vec::new(),
-        idle: Duration::ZERO,
+    let start = offset.map_or(Start::End, Start::Offset);
+    let live = LiveLog {
+        follower: Follower::new(path, start, MAX_FOLLOW_READ),
+        text: WholeChars::default(),
         greeted: false,
     };
     let heartbeat = super::live::heartbeat();
-    let stream = futures_util::stream::unfold(state, move |mut st| async move {
-        if !st.greeted {
-            st.greeted = true;
-            return Some((
-                Ok::<_, std::io::Error>(Bytes::from_static(b"retry: 3000\n: log follow\n\n")),
-                st,
-            ));
+    let stream = futures_util::stream::unfold(live, move |live| async move {
+        let LiveLog {
+            mut follower,
+            mut text,
+            greeted,
+        } = live;
+        if !greeted {
+            let hello = Bytes::from_static(b"retry: 3000\n: log follow\n\n");
+            let live = LiveLog {
+                follower,
+                text,
+                greeted: true,
+            };
+            return Some((Ok::<_, std::io::Error>(hello), live));
         }
         loop {
-            if let Some(message) = st.step() {
-                st.idle = Duration::ZERO;
-                return Some((Ok(message), st));
-            }
-            tokio::time::sleep(FOLLOW_POLL).await;
-            st.idle += FOLLOW_POLL;
-            if st.idle >= heartbeat {
-                st.idle = Duration::ZERO;
-                return Some((Ok(Bytes::from_static(b": heartbeat\n\n")), st));
+            let (back, waited) = follower.next(Some(heartbeat)).await?;
+            follower = back;
+            let message = match waited {
+                Waited::Idle => Some(Bytes::from_static(b": heartbeat\n\n")),
+                Waited::Event(event) => text.message(event, follower.offset()),
+            };
+            if let Some(message) = message {
+                let live = LiveLog {
+                    follower,
+                    text,
+                    greeted,
+                };
+                return Some((Ok(message), live));
             }
         }
     });
@@ -338,98 +352,54 @@ pub async fn follow(d: &Dispatcher, source: &Source, offset: Option<u64>) -> Res
     response
 }
 
-/// One follower of one log file.
-struct Follow {
-    path: PathBuf,
-    file: Option<File>,
-    inode: Option<u64>,
-    /// Where the client asked to start (`None`: the end), used at the
-    /// first open.
-    start: Option<u64>,
-    opened: bool,
-    /// The next byte to read in `file`.
-    offset: u64,
-    /// Bytes of an unfinished UTF-8 character held back.
-    pending: Vec<u8>,
-    idle: Duration,
+/// The most bytes the live log reads at a time.
+const MAX_FOLLOW_READ: usize = 256 << 10;
+
+/// One `logevents` stream: the shared follower and the page's side of it.
+struct LiveLog {
+    follower: Follower,
+    text: WholeChars,
+    /// Whether the stream's first bytes went out.
     greeted: bool,
 }
 
-impl Follow {
-    /// The next message, if the file has one now.
-    fn step(&mut self) -> Option<Bytes> {
-        let meta = std::fs::metadata(&self.path).ok().filter(|m| m.is_file());
-        if let Some(inode) = self.inode
-            && meta.as_ref().is_none_or(|m| m.ino() != inode)
-        {
-            // Rotated (or removed): first what the old file still got.
-            if let Some(message) = self.read_more() {
-                return Some(message);
-            }
-            self.file = None;
-            self.inode = None;
-            self.offset = 0;
-            self.pending.clear();
-            return Some(self.message("reset", &serde_json::json!({})));
-        }
-        let meta = meta?;
-        if self.file.is_none() {
-            // Not opened yet, or the new file after a rotation; an open that
-            // fails is tried again at the next poll.
-            let file = File::open(&self.path).ok()?;
-            self.file = Some(file);
-            self.inode = Some(meta.ino());
-            if !self.opened {
-                self.opened = true;
-                match self.start {
-                    None => self.offset = meta.len(),
-                    // Cleared or rotated since the page read it.
-                    Some(start) if start > meta.len() => {
-                        return Some(self.message("reset", &serde_json::json!({})));
-                    }
-                    Some(start) => self.offset = start,
+/// The page's wire format over a follower's events: text in whole UTF-8
+/// characters (an unfinished one at the end of a read waits for the next),
+/// each message's id the file offset it ends at.
+#[derive(Debug, Default)]
+struct WholeChars {
+    /// Bytes of an unfinished UTF-8 character held back.
+    pending: Vec<u8>,
+}
+
+impl WholeChars {
+    /// The message for `event`, the follower being at `offset` after it;
+    /// `None` when it holds no whole character yet.
+    fn message(&mut self, event: Event, offset: u64) -> Option<Bytes> {
+        match event {
+            Event::Data(bytes) => {
+                let mut bytes = [std::mem::take(&mut self.pending), bytes.to_vec()].concat();
+                let text = take_whole_chars(&mut bytes);
+                self.pending = bytes;
+                if text.is_empty() {
+                    return None;
                 }
+                let end = offset - self.pending.len() as u64;
+                let data = serde_json::json!({ "text": text, "end": end });
+                Some(sse(end, "append", &data))
+            }
+            // What follows starts a new file (or the cleared one's start).
+            Event::Rotated | Event::Truncated => {
+                self.pending.clear();
+                Some(sse(offset, "reset", &serde_json::json!({})))
             }
         }
-        if meta.len() < self.offset {
-            self.offset = 0;
-            self.pending.clear();
-            return Some(self.message("reset", &serde_json::json!({})));
-        }
-        self.read_more()
     }
+}
 
-    /// An `append` with what `file` holds past `offset`, if anything.
-    fn read_more(&mut self) -> Option<Bytes> {
-        let file = self.file.as_mut()?;
-        let len = file.metadata().ok()?.len();
-        if len <= self.offset {
-            return None;
-        }
-        let want = (len - self.offset).min(256 << 10) as usize;
-        let mut buf = vec![0u8; want];
-        let n = file
-            .seek(SeekFrom::Start(self.offset))
-            .and_then(|_| file.read(&mut buf))
-            .ok()
-            .filter(|&n| n > 0)?;
-        self.offset += n as u64;
-        let mut bytes = std::mem::take(&mut self.pending);
-        bytes.extend_from_slice(&buf[..n]);
-        let text = take_whole_chars(&mut bytes);
-        self.pending = bytes;
-        if text.is_empty() {
-            return None;
-        }
-        let end = self.offset - self.pending.len() as u64;
-        Some(self.message("append", &serde_json::json!({ "text": text, "end": end })))
-    }
-
-    /// One server-sent message, with the offset it ends at as its id.
-    fn message(&self, event: &str, data: &serde_json::Value) -> Bytes {
-        let id = self.offset - self.pending.len() as u64;
-        Bytes::from(format!("id: {id}\nevent: {event}\ndata: {data}\n\n"))
-    }
+/// One server-sent message, with the offset it ends at as its id.
+fn sse(id: u64, event: &str, data: &serde_json::Value) -> Bytes {
+    Bytes::from(format!("id: {id}\nevent: {event}\ndata: {data}\n\n"))
 }
 
 /// The text of `bytes` up to the last whole UTF-8 character; an unfinished
@@ -534,17 +504,27 @@ mod tests {
         assert!(window.more_before);
     }
 
-    fn follower(path: &Path, start: Option<u64>) -> Follow {
-        Follow {
-            path: path.to_path_buf(),
-            file: None,
-            inode: None,
-            start,
-            opened: false,
-            offset: 0,
-            pending: Vec::new(),
-            idle: Duration::ZERO,
-            greeted: true,
+    /// The live log's messages, one look at the file at a time.
+    struct Stepper {
+        follower: Follower,
+        text: WholeChars,
+    }
+
+    impl Stepper {
+        fn step(&mut self) -> Option<Bytes> {
+            let event = self.follower.step()?;
+            self.text.message(event, self.follower.offset())
+        }
+    }
+
+    fn follower(path: &Path, start: Option<u64>) -> Stepper {
+        Stepper {
+            follower: Follower::new(
+                path.to_path_buf(),
+                start.map_or(Start::End, Start::Offset),
+                MAX_FOLLOW_READ,
+            ),
+            text: WholeChars::default(),
         }
     }
 
@@ -594,6 +574,27 @@ mod tests {
         // No start given: from the end.
         let mut st = follower(&path, None);
         assert!(st.step().is_none());
+    }
+
+    #[test]
+    fn a_character_split_across_reads_is_sent_whole() {
+        let mut text = WholeChars::default();
+        let e_acute = "é".as_bytes();
+        let first = Event::Data(Bytes::from(vec![b'a', e_acute[0]]));
+        assert_eq!(
+            text.message(first, 2),
+            Some(Bytes::from_static(
+                b"id: 1\nevent: append\ndata: {\"text\":\"a\",\"end\":1}\n\n"
+            ))
+        );
+        let rest = Event::Data(Bytes::from(vec![e_acute[1]]));
+        let message = text.message(rest, 3).expect("the character is whole");
+        assert!(String::from_utf8_lossy(&message).contains("\"text\":\"é\",\"end\":3"));
+        // Held back alone: no message yet.
+        assert_eq!(text.message(Event::Data(Bytes::from(vec![0xC3])), 4), None);
+        // A reset drops what was held back.
+        assert!(text.message(Event::Truncated, 0).is_some());
+        assert!(text.pending.is_empty());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::value::{Fault, Value};
 
 fn limits() -> Limits {
     Limits::default()

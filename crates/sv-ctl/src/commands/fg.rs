@@ -3,62 +3,37 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 
+use sv_api::{FaultCode, ProcessState};
 use tokio::io::unix::AsyncFd;
 
-use crate::controller::{Controller, Unhandled};
-use sv_xmlrpc::Value;
+use crate::controller::{CommandResult, Controller};
+use crate::replies::Call;
 
-const RUNNING: i64 = 20;
-
-fn state(info: &Value) -> i64 {
-    match info.get("state") {
-        Some(Value::Int(n)) => i64::from(*n),
-        _ => -1,
-    }
-}
-
-pub async fn do_fg(ctl: &mut Controller, arg: &str) -> Result<(), Unhandled> {
+/// `fg <process>`
+pub async fn fg(ctl: &mut Controller, arg: &str) -> CommandResult {
     if !ctl.upcheck().await? {
         return Ok(());
     }
     let names: Vec<&str> = arg.split_whitespace().collect();
-    if names.is_empty() {
-        ctl.out.line("ERROR: no process name supplied");
-        ctl.exitstatus = 1;
-        for l in crate::help::text("fg").unwrap_or(&[]) {
-            ctl.out.line(l);
-        }
-        return Ok(());
-    }
-    if names.len() > 1 {
-        ctl.out.line("ERROR: too many process names supplied");
-        ctl.exitstatus = 1;
-        return Ok(());
-    }
-    let name = names[0].to_string();
-    let client = sv_client::Client::new(
-        &ctl.options.serverurl,
-        ctl.options.username.as_deref(),
-        ctl.options.password.as_deref(),
-    )?;
-    let info = match client
-        .call(
-            "supervisor.getProcessInfo",
-            vec![Value::from(name.as_str())],
-        )
-        .await
-    {
-        Ok(i) => i,
-        Err(e) if e.fault().map(|f| f.code) == Some(10) => {
-            ctl.out.line("ERROR: bad process name supplied");
-            ctl.exitstatus = 1;
+    let name = match names.as_slice() {
+        [] => {
+            ctl.fail("ERROR: no process name supplied");
+            ctl.help("fg");
             return Ok(());
         }
-        Err(e) => return Err(e.into()),
+        [name] => name.to_string(),
+        _ => {
+            ctl.fail("ERROR: too many process names supplied");
+            return Ok(());
+        }
     };
-    if state(&info) != RUNNING {
-        ctl.out.line("ERROR: process not running");
-        ctl.exitstatus = 1;
+    let client = ctl.client()?;
+    let info = match client.get_process_info(&name).await {
+        Ok(info) => info,
+        Err(e) => return ctl.answer(Call::Fg, e),
+    };
+    if info.process_state() != Some(ProcessState::Running) {
+        ctl.fail("ERROR: process not running");
         return Ok(());
     }
     ctl.out.line("==> Press Ctrl-C to exit <==");
@@ -81,28 +56,18 @@ pub async fn do_fg(ctl: &mut Controller, arg: &str) -> Result<(), Unhandled> {
     let out_task = tokio::task::spawn_local(follow("stdout"));
     let err_task = tokio::task::spawn_local(follow("stderr"));
     let mut lines = StdinLines::new();
+    // Ends true when the process went away under us.
     let input = async {
         loop {
             let Some(line) = lines.next_line().await else {
                 return false;
             };
-            let sent = client
-                .call(
-                    "supervisor.sendProcessStdin",
-                    vec![Value::from(name.as_str()), Value::from(line + "\n")],
-                )
-                .await;
-            if let Err(e) = sent {
-                return e.fault().map(|f| f.code) == Some(70);
+            let chars = format!("{line}\n");
+            if let Err(e) = client.send_process_stdin(&name, chars.as_bytes()).await {
+                return e.is_fault(FaultCode::NotRunning);
             }
-            match client
-                .call(
-                    "supervisor.getProcessInfo",
-                    vec![Value::from(name.as_str())],
-                )
-                .await
-            {
-                Ok(i) if state(&i) == RUNNING => {}
+            match client.get_process_info(&name).await {
+                Ok(i) if i.process_state() == Some(ProcessState::Running) => {}
                 _ => return true,
             }
         }

@@ -1,0 +1,160 @@
+//! The HTTP servers of `[unix_http_server]` and `[inet_http_server]`, and
+//! which endpoint a request goes to: `POST /RPC2`, the streaming
+//! `/logtail/<name>` and `/mainlogtail` of `supervisorctl tail -f` /
+//! `maintail -f`, `/ok.html`, and the web page (`/`, `/index.html`,
+//! `/tail.html` and ours), handed to [`crate::web`].
+//!
+//! # Layout
+//! * [`bind`]: the sockets, bound before the daemon forks;
+//! * [`serve`]: the accept loops and per-connection timeouts;
+//! * `auth`: basic authentication, checked before any routing;
+//! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
+//! * [`follow`]: following a log file through rotations and clears, also
+//!   used by the page's live log view.
+//!
+//! Each request talks to the actor through the [`Dispatcher`]; this module
+//! moves bytes and checks credentials, it decides nothing about processes.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sv_xmlrpc::Limits;
+
+use crate::rpc::Dispatcher;
+use crate::supervisor::Bus;
+
+mod auth;
+pub mod bind;
+pub mod follow;
+mod logtail;
+pub mod serve;
+
+pub use bind::{BindError, Bound, Server, bind_all, remove_sockets};
+pub use serve::spawn;
+
+/// Largest XML-RPC request body accepted.
+const MAX_BODY: usize = 32 << 20;
+
+/// What every request of one server needs.
+#[derive(Clone)]
+struct App {
+    dispatcher: Dispatcher,
+    credentials: Option<(String, String)>,
+    /// Where requests arrive, for the web page's redirects.
+    local: crate::web::Local,
+    /// The actor's bus, which `/events` streams from.
+    bus: Bus,
+}
+
+/// Medusa's error page, which Supervisor's clients see on HTTP errors.
+pub(crate) fn error(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let body = format!(
+        "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n<p>Error code {}.\r\n<p>Message: {reason}.\r\n</body>\r\n",
+        status.as_u16()
+    );
+    (status, [(header::CONTENT_TYPE, "text/html")], body).into_response()
+}
+
+/// A request's body, at most `limit` bytes, within the client timeout;
+/// `Err` is the answer to send instead (413, 408).
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    let read = tokio::time::timeout(serve::client_timeout(), axum::body::to_bytes(body, limit));
+    match read.await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(error(StatusCode::PAYLOAD_TOO_LARGE)),
+        Err(_) => Err(error(StatusCode::REQUEST_TIMEOUT)),
+    }
+}
+
+/// The request path as Medusa matches it: `%XX` decoded (invalid escapes
+/// kept as they are, invalid UTF-8 replaced), repeated slashes
+/// (`http://h:9001//logtail/x`) taken as one.
+fn routing_path(raw: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let mut path = String::with_capacity(decoded.len());
+    for c in decoded.chars() {
+        if !(c == '/' && path.ends_with('/')) {
+            path.push(c);
+        }
+    }
+    path
+}
+
+async fn handle(State(app): State<App>, request: Request) -> Response {
+    if let Some(refused) = auth::refusal(request.headers(), app.credentials.as_ref()) {
+        return refused;
+    }
+    let path = routing_path(request.uri().path());
+    if path.starts_with("/RPC2") {
+        return rpc(app, request).await;
+    }
+    if let Some(rest) = path.strip_prefix("/logtail") {
+        return logtail::process_log(&app.dispatcher, request.method(), rest).await;
+    }
+    if path.starts_with("/mainlogtail") {
+        return logtail::main_log(&app.dispatcher, request.method()).await;
+    }
+    if path == "/ok.html" && matches!(*request.method(), Method::GET | Method::POST) {
+        return ([(header::CONTENT_TYPE, "text/plain")], "OK").into_response();
+    }
+    if let Some(route) = crate::web::Route::from_path(&path) {
+        let site = crate::web::Site {
+            dispatcher: &app.dispatcher,
+            bus: &app.bus,
+            local: app.local,
+        };
+        return crate::web::serve(site, route, request).await;
+    }
+    error(StatusCode::NOT_FOUND)
+}
+
+async fn rpc(app: App, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return error(StatusCode::BAD_REQUEST);
+    }
+    let Some(length) = request.headers().get(header::CONTENT_LENGTH) else {
+        return error(StatusCode::LENGTH_REQUIRED);
+    };
+    // Refuse an oversized body before reading any of it.
+    let declared = length
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        None => return error(StatusCode::BAD_REQUEST),
+        Some(n) if n > MAX_BODY as u64 => return error(StatusCode::PAYLOAD_TOO_LARGE),
+        Some(_) => {}
+    }
+    let body = match read_body(request.into_body(), MAX_BODY).await {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let limits = Limits {
+        max_input_bytes: MAX_BODY,
+        ..Limits::default()
+    };
+    let call = match sv_xmlrpc::decode_call(&body, &limits) {
+        Ok(call) if !call.name.is_empty() => call,
+        _ => return error(StatusCode::BAD_REQUEST),
+    };
+    let response = app.dispatcher.call(call).await;
+    let xml = sv_xmlrpc::encode_response(&response);
+    ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_decoded_and_slashes_collapsed() {
+        assert_eq!(routing_path("/logtail/grp%3Aproc"), "/logtail/grp:proc");
+        assert_eq!(routing_path("/a%2"), "/a%2");
+        assert_eq!(routing_path("/a%zz"), "/a%zz");
+        assert_eq!(routing_path("/plain"), "/plain");
+        assert_eq!(routing_path("//logtail//x"), "/logtail/x");
+        assert_eq!(routing_path("/%C3%A9%FF"), "/é\u{fffd}");
+    }
+}

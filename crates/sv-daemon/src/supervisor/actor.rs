@@ -1,0 +1,376 @@
+//! The actor's loop and its contact with the processes: it wakes only
+//! when something happens — a child exit (SIGCHLD, then `waitpid(-1,
+//! WNOHANG)` on this same task, so no exit can beat its pid into the table),
+//! another signal, a request, or the one deadline it armed itself (the
+//! earliest of every process's startsecs / backoff / SIGKILL time, a stop
+//! report, a TICK). There is no periodic sweep: an idle daemon sleeps.
+//!
+//! Each wake-up feeds an [`Input`] to the pure state machine and carries
+//! out the [`Effect`]s it returns through the [`Spawner`](crate::spawner::Spawner).
+
+use std::future::pending;
+
+use nix::errno::Errno;
+use sv_api::SupervisorState;
+use sv_core::events::{self as ev, Listener};
+use sv_core::process::{Effect, Input, Mono, Refused, State};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+
+use super::table::ProcKey;
+use super::waiters::Waiter;
+use super::{BusEvent, Kept, Outcome, Request, Supervisor};
+use crate::capture::{self, ChildOutput};
+use crate::sys;
+
+/// The signals supervisord acts on besides SIGCHLD (all `None` when the
+/// daemon is embedded and stopped by its shutdown future).
+#[derive(Default)]
+struct DaemonSignals {
+    term: Option<Signal>,
+    int: Option<Signal>,
+    quit: Option<Signal>,
+    hup: Option<Signal>,
+    usr2: Option<Signal>,
+}
+
+impl DaemonSignals {
+    fn watch() -> std::io::Result<Self> {
+        Ok(DaemonSignals {
+            term: Some(signal(SignalKind::terminate())?),
+            int: Some(signal(SignalKind::interrupt())?),
+            quit: Some(signal(SignalKind::quit())?),
+            hup: Some(signal(SignalKind::hangup())?),
+            usr2: Some(signal(SignalKind::user_defined2())?),
+        })
+    }
+}
+
+/// The next notice of a fake child's exit; never, for real children.
+async fn notified(notice: Option<&Notify>) {
+    match notice {
+        Some(notice) => notice.notified().await,
+        None => pending().await,
+    }
+}
+
+/// The next delivery of a watched signal; never, when it is not watched.
+async fn next(signal: Option<&mut Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => pending().await,
+    }
+}
+
+impl Supervisor {
+    /// Run until shutdown or restart; gives back what outlives a restart.
+    pub async fn run(mut self, requests: &mut mpsc::Receiver<Request>) -> (Outcome, Kept) {
+        let outcome = match self.run_inner(requests).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.log.critical(&format!("cannot watch signals: {e}"));
+                Outcome::Shutdown
+            }
+        };
+        let kept = Kept {
+            event_serial: self.hub.last_serial(),
+            log: self.log,
+        };
+        (outcome, kept)
+    }
+
+    async fn run_inner(
+        &mut self,
+        requests: &mut mpsc::Receiver<Request>,
+    ) -> std::io::Result<Outcome> {
+        // SIGCHLD must be watched before the first child exists; a fake
+        // spawner announces its exits itself.
+        let exit_notice = self.spawner.exit_notice();
+        let mut sigchld = match exit_notice {
+            Some(_) => None,
+            None => Some(signal(SignalKind::child())?),
+        };
+        let mut signals = match self.os_signals {
+            true => DaemonSignals::watch()?,
+            false => DaemonSignals::default(),
+        };
+
+        let mut output_rx = self
+            .output_rx
+            .take()
+            .unwrap_or_else(|| mpsc::unbounded_channel().1);
+        self.add_groups();
+        self.emit(BusEvent::SupervisorState(SupervisorState::Running));
+        self.autostart();
+        // Starting many programs leaves freed transient memory (argv, env
+        // copies) in the allocator; give it back so the resident size
+        // reflects what the daemon keeps.
+        sys::release_free_memory();
+
+        loop {
+            if let Some(outcome) = self.finished() {
+                return Ok(outcome);
+            }
+            let wake = self.next_wake().map(|m| self.origin + m);
+            tokio::select! {
+                biased;
+                _ = next(sigchld.as_mut()) => self.reap(),
+                _ = notified(exit_notice.as_deref()) => self.reap(),
+                _ = next(signals.term.as_mut()) => self.request_shutdown("SIGTERM"),
+                _ = next(signals.int.as_mut()) => self.request_shutdown("SIGINT"),
+                _ = next(signals.quit.as_mut()) => self.request_shutdown("SIGQUIT"),
+                _ = next(signals.hup.as_mut()) => self.request_restart(),
+                _ = next(signals.usr2.as_mut()) => self.reopen_logs(),
+                Some(op) = requests.recv() => self.handle(op),
+                Some(output) = output_rx.recv() => {
+                    self.child_output(output);
+                    // Take what else is waiting in one go.
+                    while let Ok(more) = output_rx.try_recv() {
+                        self.child_output(more);
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    self.fire_due();
+                }
+            }
+        }
+    }
+
+    fn next_wake(&self) -> Option<Mono> {
+        [
+            self.deadlines.first().map(|(t, _)| *t),
+            self.next_wait_report,
+            self.waiters.iter().filter_map(Waiter::next_report).min(),
+            self.next_tick,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub(super) fn step(&mut self, key: ProcKey, input: Input) -> Result<(), Refused> {
+        let now = self.now();
+        let autospawn = self.mood == SupervisorState::Running;
+        let Some(managed) = self.table.get_mut(key) else {
+            return Ok(());
+        };
+        let input_kind = if matches!(input, Input::Exited { .. }) {
+            InputKind::Exited
+        } else {
+            InputKind::Other
+        };
+        match managed.process.step(input, now, autospawn) {
+            Ok(effects) => {
+                let changed = effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::StateChanged { .. }));
+                // A listener that ended gives back the event it had not
+                // answered; it is requeued once the exit's state changes
+                // are out, before any respawn (Supervisor's `finish`).
+                let unanswered = match input_kind {
+                    InputKind::Exited => managed.listener.as_mut().and_then(Listener::take_event),
+                    InputKind::Other => None,
+                };
+                self.apply(key, effects, unanswered);
+                if changed {
+                    self.settle_waiters(key);
+                }
+                Ok(())
+            }
+            Err(refused) => {
+                if let Refused::IllegalTransition { .. } = &refused {
+                    self.log.debug(&format!("refused: {refused}"));
+                }
+                Err(refused)
+            }
+        }
+    }
+
+    fn apply(&mut self, key: ProcKey, effects: Vec<Effect>, mut unanswered: Option<ev::Queued>) {
+        for effect in effects {
+            match effect {
+                Effect::Spawn => {
+                    if let Some(queued) = unanswered.take() {
+                        self.requeue(key, queued);
+                    }
+                    self.spawn(key)
+                }
+                Effect::Signal { pid, signal } => match self.spawner.signal(pid, signal) {
+                    Ok(()) => {}
+                    Err(Errno::ESRCH) => {
+                        if let Some(m) = self.table.get(key) {
+                            let message = format!(
+                                "unable to signal {} (pid {}), it probably just exited on its own: {}",
+                                m.process.name(),
+                                pid.unsigned_abs(),
+                                Errno::ESRCH.desc()
+                            );
+                            self.log.debug(&message);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = self.step(
+                            key,
+                            Input::SignalFailed {
+                                error: e.desc().to_string(),
+                            },
+                        );
+                    }
+                },
+                Effect::ArmDeadline(at) => {
+                    self.deadlines.insert((at, key));
+                }
+                Effect::Log { level, message } => self.log.log(level, &message),
+                Effect::StateChanged {
+                    from,
+                    to,
+                    expected,
+                    tries,
+                    pid,
+                } => {
+                    if let Some(m) = self.table.get(key) {
+                        let listener_running = to == State::Running && m.listener.is_some();
+                        let pool = m.process.group.clone();
+                        self.emit(BusEvent::ProcessState {
+                            group: m.process.group.clone(),
+                            name: m.process.name().to_string(),
+                            pid,
+                            from,
+                            to,
+                            expected,
+                            tries,
+                        });
+                        if listener_running {
+                            self.dispatch_pool(&pool);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(queued) = unanswered {
+            self.requeue(key, queued);
+        }
+    }
+
+    fn spawn(&mut self, key: ProcKey) {
+        let Some(managed) = self.table.get_mut(key) else {
+            return;
+        };
+        let socket = self
+            .groups
+            .iter()
+            .find(|g| g.def.name == managed.process.group)
+            .and_then(|g| g.socket.as_ref())
+            .map(|(_, fd)| fd);
+        let result = self.spawner.spawn(
+            &self.spawn_ctx,
+            &managed.process.group,
+            &managed.process.config,
+            socket,
+        );
+        match result {
+            Ok(child) => {
+                if let Some(listener) = managed.listener.as_mut() {
+                    listener.reset();
+                }
+                for sink in [&managed.logs.stdout, &managed.logs.stderr]
+                    .into_iter()
+                    .flatten()
+                {
+                    sink.borrow_mut().spawned(child.pid);
+                }
+                managed.stdin = child
+                    .stdin
+                    .map(|stdin| capture::StdinPipe::new(stdin.into()));
+                managed.drains.clear();
+                if let Some(out) = child.stdout {
+                    managed.drains.extend(capture::start_reader(
+                        out.into(),
+                        managed.logs.stdout.clone(),
+                    ));
+                }
+                if let Some(err) = child.stderr {
+                    managed.drains.extend(capture::start_reader(
+                        err.into(),
+                        managed.logs.stderr.clone(),
+                    ));
+                }
+                self.table.bind_pid(child.pid, key);
+                let _ = self.step(key, Input::Spawned { pid: child.pid });
+            }
+            Err(error) => {
+                let error = error.to_string();
+                let _ = self.step(key, Input::SpawnFailed { error });
+            }
+        }
+    }
+
+    pub(super) fn reap(&mut self) {
+        for (pid, status) in self.spawner.reap() {
+            match self.table.take_pid(pid) {
+                Some(key) => {
+                    if let Some(m) = self.table.get_mut(key) {
+                        m.stdin = None;
+                        // What the child wrote before it exited is read now;
+                        // its events queue ahead of the exit, which is
+                        // handled when the output channel reaches it.
+                        for drain in std::mem::take(&mut m.drains) {
+                            drain.drain();
+                        }
+                    }
+                    let _ = self.output_tx.send(ChildOutput::Reaped { key, status });
+                }
+                None => {
+                    let (_, msg) = status.decode();
+                    self.log.debug(&format!("reaped unknown pid {pid} ({msg})"));
+                }
+            }
+        }
+        self.advance_stop();
+    }
+
+    pub(super) fn fire_due(&mut self) {
+        let now = self.now().mono;
+        if self.next_tick.is_some_and(|at| at <= now) {
+            self.tick();
+        }
+        while let Some(&(at, key)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            // Entries are never removed early: a stale one (the process has
+            // moved on and armed another, or none) is simply skipped here.
+            if self.table.process(key).and_then(|p| p.deadline()) == Some(at) {
+                let _ = self.step(key, Input::Deadline);
+            }
+        }
+        if let Some(at) = self.next_wait_report
+            && at <= now
+        {
+            self.report_waiting();
+        }
+        self.report_stopping_waiters(now);
+        self.advance_stop();
+    }
+
+    fn reopen_logs(&mut self) {
+        self.log
+            .info("received SIGUSR2 indicating log reopen request");
+        self.log.reopen();
+        for m in self.table.values() {
+            m.logs.reopen();
+        }
+        self.log.info("supervisord logreopen");
+    }
+}
+
+/// Whether a step was an exit (a listener's unanswered event is then
+/// requeued).
+enum InputKind {
+    Exited,
+    Other,
+}

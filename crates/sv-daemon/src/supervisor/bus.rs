@@ -1,0 +1,137 @@
+//! The internal event bus: what happened (state changes, groups, log
+//! chunks, ticks) as every observer — listener pools, the web page's live
+//! view, later metrics and the hub — sees it, and its conversion into the
+//! Supervisor event listeners hear of.
+
+use sv_api::SupervisorState;
+use sv_core::events::{self as ev, Channel};
+use sv_core::process::State;
+use tokio::sync::broadcast;
+
+/// Something that happened, as every observer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusEvent {
+    ProcessState {
+        group: String,
+        name: String,
+        pid: u32,
+        from: State,
+        to: State,
+        expected: bool,
+        tries: u32,
+    },
+    SupervisorState(SupervisorState),
+    GroupAdded(String),
+    GroupRemoved(String),
+    /// `sendRemoteCommEvent` (REMOTE_COMMUNICATION).
+    RemoteCommunication {
+        kind: String,
+        data: String,
+    },
+    /// A logged chunk of output of a stream with `*_events_enabled`.
+    ProcessLog {
+        group: String,
+        name: String,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// Output captured between the capture-mode tokens.
+    ProcessCommunication {
+        group: String,
+        name: String,
+        pid: u32,
+        channel: Channel,
+        data: Vec<u8>,
+    },
+    /// TICK_`period`, `when` the start of the new slice.
+    Tick {
+        period: u32,
+        when: i64,
+    },
+}
+
+impl BusEvent {
+    /// The Supervisor event listeners hear of.
+    pub(super) fn to_event(&self) -> ev::Event {
+        match self.clone() {
+            BusEvent::ProcessState {
+                group,
+                name,
+                pid,
+                from,
+                to,
+                expected,
+                tries,
+            } => ev::Event::ProcessState {
+                process: name,
+                group,
+                from,
+                to,
+                expected,
+                tries,
+                pid,
+            },
+            BusEvent::SupervisorState(SupervisorState::Running) => ev::Event::SupervisorRunning,
+            BusEvent::SupervisorState(_) => ev::Event::SupervisorStopping,
+            BusEvent::GroupAdded(g) => ev::Event::GroupAdded(g),
+            BusEvent::GroupRemoved(g) => ev::Event::GroupRemoved(g),
+            BusEvent::RemoteCommunication { kind, data } => {
+                ev::Event::RemoteCommunication { kind, data }
+            }
+            BusEvent::ProcessLog {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            } => ev::Event::ProcessLog {
+                channel,
+                process: name,
+                group,
+                pid,
+                data,
+            },
+            BusEvent::ProcessCommunication {
+                group,
+                name,
+                pid,
+                channel,
+                data,
+            } => ev::Event::ProcessCommunication {
+                channel,
+                process: name,
+                group,
+                pid,
+                data,
+            },
+            BusEvent::Tick { period, when } => ev::Event::Tick { period, when },
+        }
+    }
+}
+
+/// The internal event bus: one sender, any number of subscribers; a slow
+/// subscriber loses old events rather than slowing the actor.
+#[derive(Debug, Clone)]
+pub struct Bus(broadcast::Sender<BusEvent>);
+
+impl Bus {
+    pub fn new() -> Self {
+        Bus(broadcast::channel(4096).0)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
+        self.0.subscribe()
+    }
+
+    pub(crate) fn publish(&self, event: BusEvent) {
+        // No subscriber is not an error.
+        let _ = self.0.send(event);
+    }
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,212 @@
+//! Groups: what the configuration defines ([`GroupDef`], what `reloadConfig`
+//! compares) and what is active ([`Group`]: its processes and, for an fcgi
+//! group, its listening socket); adding and removing them, and the orders
+//! Supervisor walks processes in.
+
+use std::sync::Arc;
+
+use sv_core::config::{FcgiSocket, GroupConfig, GroupKind, LogLevel, ProcessConfig};
+use sv_core::events::{self as ev, Listener};
+use sv_core::process::{Input, Process};
+
+use super::table::{Managed, ProcKey};
+use super::{BusEvent, Supervisor};
+use crate::capture::{self, ChildLogs, EventTap};
+
+/// A group as configured: what `reloadConfig` compares and `addProcessGroup`
+/// instantiates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupDef {
+    pub name: String,
+    pub priority: i64,
+    pub kind: GroupKind,
+    pub processes: Vec<Arc<ProcessConfig>>,
+}
+
+impl GroupDef {
+    pub(crate) fn from_config(configs: Vec<GroupConfig>) -> Vec<GroupDef> {
+        configs
+            .into_iter()
+            .map(|g| GroupDef {
+                name: g.name,
+                priority: g.priority,
+                kind: g.kind,
+                processes: g.processes.into_iter().map(Arc::new).collect(),
+            })
+            .collect()
+    }
+}
+
+/// An active group.
+pub(crate) struct Group {
+    pub def: GroupDef,
+    pub members: Vec<ProcKey>,
+    /// An fcgi group's socket, handed to each process as stdin.
+    pub socket: Option<(FcgiSocket, std::os::fd::OwnedFd)>,
+}
+
+impl Supervisor {
+    /// Instantiate a configured group (AUTO logs are named here, as
+    /// Supervisor creates them at group creation) and announce it.
+    pub(crate) fn add_group(&mut self, def: GroupDef) {
+        let mut members = Vec::new();
+        let is_listener = matches!(def.kind, GroupKind::EventListener { .. });
+        if let GroupKind::EventListener {
+            buffer_size,
+            events,
+            ..
+        } = &def.kind
+        {
+            // Subscribed before the group is announced: a pool hears of its
+            // own PROCESS_GROUP_ADDED, as in Supervisor.
+            self.hub
+                .add_pool(ev::Pool::new(&def.name, *buffer_size, events));
+        }
+        for pc in &def.processes {
+            let key = self.table.new_key();
+            let s = &self.config.supervisord;
+            let strip_ansi = s.strip_ansi;
+            let mut logs = ChildLogs::default();
+            for (channel, stream, slot) in [
+                ("stdout", &pc.stdout, &mut logs.stdout),
+                ("stderr", &pc.stderr, &mut logs.stderr),
+            ] {
+                if channel == "stderr" && pc.redirect_stderr {
+                    continue;
+                }
+                let path =
+                    capture::log_path(stream, &pc.name, channel, &s.childlogdir, &s.identifier);
+                let file = path
+                    .as_ref()
+                    .and_then(|path| match capture::open_file(path, stream) {
+                        Ok(file) => Some(file),
+                        Err(e) => {
+                            self.log.log(
+                                LogLevel::Warn,
+                                &format!("could not open log file {path} for {}: {e}", pc.name),
+                            );
+                            None
+                        }
+                    });
+                let mut sink = capture::StreamLog::new(
+                    &pc.name,
+                    channel,
+                    file,
+                    stream,
+                    strip_ansi,
+                    is_listener && channel == "stdout",
+                    self.log.clone(),
+                );
+                if (is_listener && channel == "stdout")
+                    || stream.events_enabled
+                    || stream.capture_maxbytes > 0
+                {
+                    sink.set_tap(EventTap {
+                        key,
+                        tx: self.output_tx.clone(),
+                        events_enabled: stream.events_enabled,
+                    });
+                }
+                *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(sink)));
+            }
+            self.table.insert(
+                key,
+                Managed {
+                    process: Process::new(&def.name, pc.clone()),
+                    stdin: None,
+                    drains: Vec::new(),
+                    logs,
+                    listener: is_listener.then(|| Listener::new(&pc.name)),
+                },
+            );
+            members.push(key);
+        }
+        let socket = match &def.kind {
+            GroupKind::FastCgi { socket } => match crate::fcgi::open(socket) {
+                Ok(fd) => {
+                    self.log.info(&format!("Creating socket {}", socket.url()));
+                    Some((socket.clone(), fd))
+                }
+                Err(e) => {
+                    self.log.critical(&format!(
+                        "Could not create FastCGI socket {}: {e}",
+                        socket.url()
+                    ));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let name = def.name.clone();
+        self.groups.push(Group {
+            def,
+            members,
+            socket,
+        });
+        self.emit(BusEvent::GroupAdded(name));
+        self.arm_ticks();
+    }
+
+    /// Take a group out (its processes must all be stopped).
+    pub(crate) fn remove_group(&mut self, name: &str) {
+        let Some(index) = self.groups.iter().position(|g| g.def.name == name) else {
+            return;
+        };
+        let group = self.groups.remove(index);
+        self.hub.remove_pool(name);
+        for key in &group.members {
+            self.table.remove(*key);
+        }
+        if let Some((socket, fd)) = group.socket {
+            self.log.info(&format!("Closing socket {}", socket.url()));
+            crate::fcgi::close(&socket, fd);
+        }
+        self.emit(BusEvent::GroupRemoved(name.to_string()));
+        self.arm_ticks();
+    }
+
+    pub(super) fn add_groups(&mut self) {
+        let mut defs = self.configured.clone();
+        defs.sort_by_key(|d| d.priority);
+        for def in defs {
+            self.add_group(def);
+        }
+    }
+
+    /// Every process: groups by ascending priority (stable), processes by
+    /// (priority, name) as configured.
+    pub(crate) fn keys_in_order(&self) -> Vec<ProcKey> {
+        let mut order: Vec<&Group> = self.groups.iter().collect();
+        order.sort_by_key(|g| g.def.priority);
+        order.iter().flat_map(|g| self.sorted_members(g)).collect()
+    }
+
+    /// A group's processes by (priority, name).
+    pub(crate) fn sorted_members(&self, group: &Group) -> Vec<ProcKey> {
+        let mut members = group.members.clone();
+        let order = |key: &ProcKey| {
+            self.table
+                .process(*key)
+                .map(|p| (p.config.priority, p.name()))
+        };
+        members.sort_by(|a, b| order(a).cmp(&order(b)));
+        members
+    }
+
+    pub(crate) fn group_of(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.def.name == name)
+    }
+
+    /// Start every autostart process, groups by ascending priority.
+    pub(super) fn autostart(&mut self) {
+        for key in self.keys_in_order() {
+            if self
+                .table
+                .process(key)
+                .is_some_and(Process::wants_autostart)
+            {
+                let _ = self.step(key, Input::Start);
+            }
+        }
+    }
+}

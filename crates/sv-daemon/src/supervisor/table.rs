@@ -1,0 +1,108 @@
+//! The process table: every managed process by its stable key, and the
+//! pids of the live children. Lookups return `Option` — a key can outlive
+//! its process (a group removed while a reply or a pipe reader was in
+//! flight), so nothing here panics on a missing one.
+
+use std::collections::HashMap;
+
+use sv_core::events::Listener;
+use sv_core::process::{Process, State};
+
+use crate::capture::{self, ChildLogs};
+
+/// A stable handle on a process, valid for as long as its group exists.
+pub type ProcKey = u64;
+
+/// One process and what the daemon holds for it.
+pub(crate) struct Managed {
+    pub process: Process,
+    /// The child's stdin pipe (`sendProcessStdin`, listener events); its
+    /// writer starts on first use.
+    pub stdin: Option<capture::StdinPipe>,
+    /// The current child's stdout/stderr readers, read dry at its exit.
+    pub drains: Vec<capture::Drain>,
+    pub logs: ChildLogs,
+    /// An event listener's side of the protocol.
+    pub listener: Option<Listener>,
+}
+
+impl Managed {
+    /// Where this process's stdout (or stderr) log file is, if it has one.
+    pub fn log_path(&self, stderr: bool) -> Option<std::path::PathBuf> {
+        let sink = if stderr {
+            &self.logs.stderr
+        } else {
+            &self.logs.stdout
+        };
+        sink.as_ref()
+            .and_then(|s| s.borrow().file().map(|f| f.path().to_path_buf()))
+    }
+}
+
+/// Every process, and which key each live pid belongs to.
+#[derive(Default)]
+pub(crate) struct ProcTable {
+    procs: HashMap<ProcKey, Managed>,
+    pids: HashMap<u32, ProcKey>,
+    last_key: ProcKey,
+}
+
+impl ProcTable {
+    /// A key never used before.
+    pub fn new_key(&mut self) -> ProcKey {
+        self.last_key += 1;
+        self.last_key
+    }
+
+    pub fn insert(&mut self, key: ProcKey, managed: Managed) {
+        self.procs.insert(key, managed);
+    }
+
+    pub fn remove(&mut self, key: ProcKey) -> Option<Managed> {
+        self.procs.remove(&key)
+    }
+
+    pub fn get(&self, key: ProcKey) -> Option<&Managed> {
+        self.procs.get(&key)
+    }
+
+    pub fn get_mut(&mut self, key: ProcKey) -> Option<&mut Managed> {
+        self.procs.get_mut(&key)
+    }
+
+    pub fn process(&self, key: ProcKey) -> Option<&Process> {
+        self.procs.get(&key).map(|m| &m.process)
+    }
+
+    pub fn state(&self, key: ProcKey) -> Option<State> {
+        self.process(key).map(Process::state)
+    }
+
+    /// Whether nothing of the process is alive; a key that is gone counts
+    /// as stopped.
+    pub fn is_stopped(&self, key: ProcKey) -> bool {
+        self.state(key).is_none_or(State::is_stopped)
+    }
+
+    pub fn all_stopped(&self) -> bool {
+        self.procs.values().all(|m| m.process.state().is_stopped())
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = ProcKey> + '_ {
+        self.procs.keys().copied()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Managed> {
+        self.procs.values()
+    }
+
+    /// Record that `pid` is the child of `key`.
+    pub fn bind_pid(&mut self, pid: u32, key: ProcKey) {
+        self.pids.insert(pid, key);
+    }
+
+    /// The process a reaped pid belonged to, forgetting the pid.
+    pub fn take_pid(&mut self, pid: u32) -> Option<ProcKey> {
+        self.pids.remove(&pid)
+    }
+}
