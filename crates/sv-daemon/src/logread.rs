@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use sv_api::TailChunk;
 use sv_core::logtext::{read_window, tail_window};
 
 /// Why a read failed, mapped to Supervisor's faults by the RPC layer
@@ -51,23 +52,32 @@ pub fn read_log(path: Option<&Path>, offset: i64, length: i64) -> Result<String,
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Supervisor's `tailFile(path, offset, length)`: (text, new offset, overflow).
-/// A missing or unreadable file gives `('', offset, false)`.
-pub fn tail_log(path: Option<&Path>, offset: i64, length: i64) -> (String, i64, bool) {
-    let Some(mut file) = path.and_then(|p| File::open(p).ok()) else {
-        return (String::new(), offset.max(0), false);
+/// Supervisor's `tailFile(path, offset, length)` as `tailProcess*Log`
+/// answers it. A log not configured or not written yet answers
+/// `('', 0, false)`; one that exists but cannot be read answers `('',
+/// offset, false)`.
+pub fn tail_log(path: Option<&Path>, offset: i64, length: i64) -> TailChunk {
+    let Some(path) = path.filter(|p| p.exists()) else {
+        return TailChunk::default();
+    };
+    let unreadable = TailChunk {
+        offset: offset.max(0),
+        ..TailChunk::default()
+    };
+    let Ok(mut file) = File::open(path) else {
+        return unreadable;
     };
     let Ok(size) = file.metadata().map(|m| m.len()) else {
-        return (String::new(), offset.max(0), false);
+        return unreadable;
     };
     let (start, len, overflow) = tail_window(size, offset, length);
     match read_range(&mut file, start, len) {
-        Ok(bytes) => (
-            String::from_utf8_lossy(&bytes).into_owned(),
-            size as i64,
+        Ok(bytes) => TailChunk {
+            bytes: String::from_utf8_lossy(&bytes).into_owned(),
+            offset: size as i64,
             overflow,
-        ),
-        Err(_) => (String::new(), offset.max(0), false),
+        },
+        Err(_) => unreadable,
     }
 }
 
@@ -85,8 +95,11 @@ mod tests {
         // A window that cuts "é" in half.
         let cut = read_log(Some(&path), 0, 26).unwrap();
         assert!(cut.ends_with('\u{fffd}'), "{cut:?}");
-        let (tail, offset, overflow) = tail_log(Some(&path), 0, 4);
-        assert_eq!((tail.as_str(), offset, overflow), ("t\u{e9}\n", 28, true));
+        let tail = tail_log(Some(&path), 0, 4);
+        assert_eq!(
+            (tail.bytes.as_str(), tail.offset, tail.overflow),
+            ("t\u{e9}\n", 28, true)
+        );
     }
 
     #[test]
@@ -101,7 +114,12 @@ mod tests {
         std::fs::write(&path, b"abc").unwrap();
         assert_eq!(read_log(Some(&path), -1, 2), Err(ReadError::BadArguments));
         assert_eq!(read_log(Some(&path), 5, 0), Ok(String::new()));
-        assert_eq!(tail_log(None, 7, 10), (String::new(), 7, false));
+        // No log, or none yet: nothing, from the start.
+        assert_eq!(tail_log(None, 7, 10), TailChunk::default());
+        assert_eq!(
+            tail_log(Some(&dir.path().join("later.log")), 7, 10),
+            TailChunk::default()
+        );
     }
 
     #[test]
@@ -110,17 +128,21 @@ mod tests {
         let path = dir.path().join("r.log");
         let mut f = crate::logfile::RotatingFile::open(&path, 10, 1).unwrap();
         f.write(b"0123456");
-        let (text, offset, _) = tail_log(Some(&path), 0, 100);
-        assert_eq!((text.as_str(), offset), ("0123456", 7));
+        let TailChunk { bytes, offset, .. } = tail_log(Some(&path), 0, 100);
+        assert_eq!((bytes.as_str(), offset), ("0123456", 7));
         f.write(b"789ab"); // 12 bytes: rotated at 10, "ab" starts the new file
         // The file shrank below the client's offset: nothing now, and the
         // offset follows the new file (as Supervisor's tailFile does).
-        let (text, offset, overflow) = tail_log(Some(&path), offset, 100);
-        assert_eq!((text.as_str(), offset, overflow), ("", 2, false));
+        let TailChunk {
+            bytes,
+            offset,
+            overflow,
+        } = tail_log(Some(&path), offset, 100);
+        assert_eq!((bytes.as_str(), offset, overflow), ("", 2, false));
         f.write(b"cd");
         // tailFile answers the last `length` bytes whenever offset + length
         // passes the end, whatever the offset: "ab" comes back too.
-        let (text, offset, _) = tail_log(Some(&path), offset, 100);
-        assert_eq!((text.as_str(), offset), ("abcd", 4));
+        let TailChunk { bytes, offset, .. } = tail_log(Some(&path), offset, 100);
+        assert_eq!((bytes.as_str(), offset), ("abcd", 4));
     }
 }

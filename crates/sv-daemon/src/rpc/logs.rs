@@ -56,8 +56,8 @@ impl Dispatcher {
     }
 
     /// `tailProcessStdoutLog` / `tailProcessStderrLog`: the end of a
-    /// process's log from `offset`, at most `length` bytes. A log not
-    /// written yet answers `('', 0, false)`.
+    /// process's log from `offset`, at most `length` bytes (see
+    /// [`logread::tail_log`]).
     pub async fn tail_process_log(
         &self,
         spec: &str,
@@ -66,18 +66,7 @@ impl Dispatcher {
         length: i64,
     ) -> Result<TailChunk, RpcError> {
         let path = self.process_log_path(spec, stream).await?;
-        off_the_runtime(move || {
-            let (bytes, offset, overflow) = match path.filter(|p| p.exists()) {
-                Some(path) => logread::tail_log(Some(&path), offset, length),
-                None => (String::new(), 0, false),
-            };
-            TailChunk {
-                bytes,
-                offset,
-                overflow,
-            }
-        })
-        .await
+        off_the_runtime(move || logread::tail_log(path.as_deref(), offset, length)).await
     }
 
     /// `clearProcessLogs`: empty one process's stdout and stderr logs.

@@ -11,13 +11,13 @@ use sv_xmlrpc::{MethodCall, Value};
 use tokio::sync::mpsc;
 
 use super::Dispatcher;
-use crate::supervisor::{DaemonInfo, Mood, Op, Selected};
+use crate::supervisor::{DaemonInfo, Mood, Op, OpError, Selected};
 
 /// The actor's refusal of an unknown name, in the error type its replies
 /// carry. The only place the tests build an actor error, so a change of
 /// that type changes only this line.
-fn bad_name(spec: &str) -> RpcError {
-    RpcError::with_detail(FaultCode::BadName, spec)
+fn bad_name(spec: &str) -> OpError {
+    OpError::BadName(spec.into())
 }
 
 /// What the scripted actor knows.
