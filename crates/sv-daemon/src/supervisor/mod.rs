@@ -40,6 +40,10 @@ mod info;
 mod ops;
 mod stopping;
 mod table;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 mod waiters;
 
 pub use bus::{Bus, BusEvent};
