@@ -58,7 +58,7 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         Ok(log) => log,
         Err(e) => {
             crate::http::remove_sockets(&servers);
-            return Err(BootError(e));
+            return Err(BootError(e.to_string()));
         }
     };
     if running_as_root && config.supervisord.uid.is_none() {

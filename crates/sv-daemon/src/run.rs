@@ -29,8 +29,8 @@ use crate::sys::{self, ChildLimits};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The main log named by `[supervisord] logfile` cannot be opened.
-    #[error("{0}")]
-    MainLog(String),
+    #[error(transparent)]
+    MainLog(#[from] crate::mainlog::OpenError),
     #[error("cannot read resource limits: {0}")]
     Limits(#[from] sys::SysError),
 }
@@ -58,7 +58,7 @@ impl Setup {
     /// signal handlers (it stops when its shutdown future completes).
     pub fn embedded(config: &Config) -> Result<Setup, RunError> {
         Ok(Setup {
-            log: MainLog::open(&config.supervisord).map_err(RunError::MainLog)?,
+            log: MainLog::open(&config.supervisord)?,
             overrides: CliOverrides::default(),
             base_env: environment(),
             limits: sys::child_limits()?,
@@ -153,9 +153,7 @@ async fn serve_locally(
         };
         let file = config.config_file.clone();
         let cli = overrides.clone();
-        let reload = Box::new(move || {
-            sv_core::config::load(&SystemHost, &file, &cli).map_err(|e| e.to_string())
-        });
+        let reload = Box::new(move || sv_core::config::load(&SystemHost, &file, &cli));
         let kept = Kept { log, event_serial };
         let supervisor =
             Supervisor::with_seams(config, kept, spawn_ctx, bus.clone(), reload, seams());
@@ -200,5 +198,57 @@ pub(crate) fn log_parse_messages(log: &mut MainLog, config: &Config, extra_infos
     }
     for info in config.infos.iter().chain(extra_infos) {
         log.info(info);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sv_core::config::CliOverrides;
+
+    use crate::host::SystemHost;
+
+    /// The in-process daemon with a real child: it starts the program,
+    /// and when the shutdown future completes it stops it and returns.
+    #[test]
+    fn run_supervises_until_its_shutdown_future_completes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("supervisord.conf");
+        let d = dir.path().display();
+        std::fs::write(
+            &conf,
+            format!(
+                "[supervisord]\nlogfile={d}/main.log\npidfile={d}/s.pid\nchildlogdir={d}\n\n\
+                 [program:sleeper]\ncommand=/bin/sleep 30\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
+            ),
+        )
+        .expect("write config");
+        let config = sv_core::config::load(
+            &SystemHost,
+            &conf.display().to_string(),
+            &CliOverrides::default(),
+        )
+        .expect("config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime
+            .block_on(async {
+                let shutdown = tokio::time::sleep(Duration::from_millis(300));
+                super::run(config, &[], shutdown).await
+            })
+            .expect("run");
+        let log = std::fs::read_to_string(dir.path().join("main.log")).unwrap_or_default();
+        assert!(log.contains("spawned: 'sleeper' with pid"), "{log}");
+        assert!(
+            log.contains("success: sleeper entered RUNNING state"),
+            "{log}"
+        );
+        assert!(
+            log.contains("stopped: sleeper (terminated by SIGTERM)"),
+            "{log}"
+        );
     }
 }

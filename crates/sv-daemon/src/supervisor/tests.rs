@@ -69,10 +69,8 @@ impl Harness {
             .expect("config loads");
         let log = MainLog::open(&config.supervisord).expect("main log");
         let kids = FakeChildren::default();
-        let reload = Box::new(move || {
-            sv_core::config::load(&SystemHost, &file, &CliOverrides::default())
-                .map_err(|e| e.to_string())
-        });
+        let reload =
+            Box::new(move || sv_core::config::load(&SystemHost, &file, &CliOverrides::default()));
         let spawn_ctx = SpawnContext {
             base_env: Vec::new(),
             server_url: None,
@@ -569,4 +567,20 @@ async fn the_loop_runs_to_shutdown_with_fake_children() {
             assert_eq!(kids.spawns().len(), 2);
         })
         .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn output_chunks_go_to_pools_but_stay_off_the_bus() {
+    let mut h = Harness::new(&program("a", "startsecs=0"));
+    let mut bus = h.sup.bus.subscribe();
+    let key = h.sup.table.keys().next().expect("one process");
+    h.sup.child_output(ChildOutput::Log {
+        key,
+        pid: 1,
+        channel: sv_core::events::Channel::Stdout,
+        data: b"chunk".to_vec(),
+    });
+    h.sup.emit(super::BusEvent::GroupAdded("g".into()));
+    assert!(matches!(bus.try_recv(), Ok(super::BusEvent::GroupAdded(_))));
+    assert!(bus.try_recv().is_err(), "nothing else was published");
 }
