@@ -584,3 +584,34 @@ async fn output_chunks_go_to_pools_but_stay_off_the_bus() {
     assert!(matches!(bus.try_recv(), Ok(super::BusEvent::GroupAdded(_))));
     assert!(bus.try_recv().is_err(), "nothing else was published");
 }
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_gives_up_on_a_process_in_backoff() {
+    let mut h = Harness::new(&program("a", "startsecs=5\nstartretries=3"));
+    h.exit("a", 1);
+    assert_eq!(h.state("a"), State::Backoff);
+    h.ask(Op::Shutdown);
+    assert_eq!(h.state("a"), State::Fatal, "not retried while stopping");
+    h.advance(10.0).await;
+    assert_eq!(h.kids.spawns().len(), 1);
+    assert!(matches!(h.sup.finished(), Some(Outcome::Shutdown)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_stdin_needs_a_running_child_with_a_pipe() {
+    let mut h = Harness::new(&(program("a", "startsecs=0") + &program("b", "autostart=false")));
+    h.advance(0.0).await;
+    let mut stopped = h.ask(|reply| Op::SendStdin {
+        spec: "b".into(),
+        data: b"x".to_vec(),
+        reply,
+    });
+    assert_eq!(fault(&mut stopped), "NOT_RUNNING: b");
+    // A fake child has no stdin pipe.
+    let mut no_pipe = h.ask(|reply| Op::SendStdin {
+        spec: "a".into(),
+        data: b"x".to_vec(),
+        reply,
+    });
+    assert_eq!(fault(&mut no_pipe), "NO_FILE: a");
+}
