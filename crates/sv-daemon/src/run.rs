@@ -143,6 +143,7 @@ async fn serve_locally(
     };
     // Fused: once spent it stays pending while the actor finishes.
     let mut shutdown = std::pin::pin!(shutdown.fuse());
+    let mut shutdown_asked = false;
     let mut config = config;
     let mut event_serial = None;
     loop {
@@ -164,13 +165,16 @@ async fn serve_locally(
                 done = &mut actor => break done,
                 // Once asked, the shutdown future is spent: only the actor
                 // is left to finish.
-                () = &mut shutdown => {}
+                () = &mut shutdown => shutdown_asked = true,
             }
         };
         log = kept.log;
         event_serial = kept.event_serial;
         match outcome {
             Outcome::Shutdown => return log,
+            // Asked to stop while restarting (the actor refused the
+            // shutdown then): do not start again.
+            Outcome::Restart(_) if shutdown_asked => return log,
             Outcome::Restart(new_config) => {
                 // The new configuration's log settings apply from here on.
                 if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
