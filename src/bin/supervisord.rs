@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Mode::Dump => print!("{}", sv_daemon::check::dump(&config)),
         Mode::Check => print!("{}", sv_daemon::check::summary(&config)),
         Mode::Run => {
-            return match sv_daemon::boot::run(config, config_file, invocation.overrides) {
+            return match sv_daemon::boot::run(config, invocation.overrides) {
                 Ok(code) => code,
                 Err(e) => usage_error(&argv0, &e.0),
             };

@@ -30,77 +30,11 @@ pub struct Now {
     pub wall: i64,
 }
 
-/// Supervisor's process states, with their wire codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    Stopped,
-    Starting,
-    Running,
-    Backoff,
-    Stopping,
-    Exited,
-    Fatal,
-    Unknown,
-}
-
-impl State {
-    pub const ALL: [State; 8] = [
-        State::Stopped,
-        State::Starting,
-        State::Running,
-        State::Backoff,
-        State::Stopping,
-        State::Exited,
-        State::Fatal,
-        State::Unknown,
-    ];
-
-    /// The numeric code of `getProcessInfo`'s `state`.
-    pub fn code(self) -> i32 {
-        match self {
-            State::Stopped => 0,
-            State::Starting => 10,
-            State::Running => 20,
-            State::Backoff => 30,
-            State::Stopping => 40,
-            State::Exited => 100,
-            State::Fatal => 200,
-            State::Unknown => 1000,
-        }
-    }
-
-    /// `statename`, as on the wire and in `supervisorctl status`.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Stopped => "STOPPED",
-            State::Starting => "STARTING",
-            State::Running => "RUNNING",
-            State::Backoff => "BACKOFF",
-            State::Stopping => "STOPPING",
-            State::Exited => "EXITED",
-            State::Fatal => "FATAL",
-            State::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// Supervisor's STOPPED_STATES: nothing of the process is alive.
-    pub fn is_stopped(self) -> bool {
-        matches!(
-            self,
-            State::Stopped | State::Exited | State::Fatal | State::Unknown
-        )
-    }
-
-    /// Supervisor's RUNNING_STATES (BACKOFF counts: it will be retried).
-    pub fn is_running(self) -> bool {
-        matches!(self, State::Starting | State::Running | State::Backoff)
-    }
-
-    /// Supervisor's SIGNALLABLE_STATES.
-    pub fn is_signallable(self) -> bool {
-        matches!(self, State::Starting | State::Running | State::Stopping)
-    }
-}
+/// Supervisor's process states. The machine's state is the wire's
+/// [`sv_api::ProcessState`] itself — codes, names and the RUNNING / STOPPED /
+/// SIGNALLABLE sets are defined once, there — while the data a state carries
+/// (pid, deadline, backoff, the stop in progress) lives in [`Process`].
+pub use sv_api::ProcessState as State;
 
 /// How a child ended, as `waitpid` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

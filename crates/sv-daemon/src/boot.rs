@@ -8,13 +8,11 @@
 use std::process::ExitCode;
 
 use sv_core::config::{CliOverrides, Config};
-use tokio::sync::mpsc;
 
 use crate::capture;
-use crate::host::SystemHost;
 use crate::mainlog::MainLog;
-use crate::spawn::SpawnContext;
-use crate::supervisor::{Bus, Kept, Outcome, Supervisor};
+use crate::run::{Setup, log_parse_messages, serve};
+use crate::supervisor::Seams;
 use crate::sys;
 
 /// A start-up failure: printed like a usage error, exit status 2.
@@ -23,12 +21,8 @@ use crate::sys;
 pub struct BootError(pub String);
 
 /// Run supervisord with a loaded configuration until it is told to stop.
-/// `config_file` and `overrides` are kept to re-read the file on SIGHUP.
-pub fn run(
-    config: Config,
-    config_file: String,
-    overrides: CliOverrides,
-) -> Result<ExitCode, BootError> {
+/// `overrides` are kept to re-read the file (`config.config_file`) on SIGHUP.
+pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootError> {
     sys::mark_inherited_fds_cloexec();
     let mut infos: Vec<String> = Vec::new();
     let running_as_root = sys::euid() == 0;
@@ -64,7 +58,7 @@ pub fn run(
         Ok(log) => log,
         Err(e) => {
             crate::http::remove_sockets(&servers);
-            return Err(BootError(e));
+            return Err(BootError(e.to_string()));
         }
     };
     if running_as_root && config.supervisord.uid.is_none() {
@@ -124,79 +118,21 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| BootError(format!("cannot start the runtime: {e}")))?;
-    let base_env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
-        .collect();
-    let bus = Bus::new();
-    let local = tokio::task::LocalSet::new();
-    // One request channel for the daemon's life: the HTTP servers keep
-    // serving across SIGHUP restarts.
-    let (requests_tx, mut requests_rx) = mpsc::channel(256);
-    let dispatcher = crate::rpc::Dispatcher::new(requests_tx, main_interface);
-    {
-        let _guard = runtime.enter();
-        for server in &servers {
-            if let Err(e) = crate::http::spawn(server, dispatcher.clone(), bus.clone()) {
-                log.critical(&format!("cannot serve [{}]: {e}", server.section));
-            }
-        }
-    }
-    let mut config = config;
-    let mut event_serial = None;
-    loop {
-        let spawn_ctx = SpawnContext {
-            base_env: base_env.clone(),
-            server_url: config.serverurl.clone(),
-            limits,
-        };
-        let file = config_file.clone();
-        let cli = overrides.clone();
-        let reload = Box::new(move || {
-            sv_core::config::load(&SystemHost, &file, &cli).map_err(|e| e.to_string())
-        });
-        let kept = Kept { log, event_serial };
-        let supervisor = Supervisor::new(config, kept, spawn_ctx, bus.clone(), reload);
-        let (outcome, kept) = local.block_on(&runtime, supervisor.run(&mut requests_rx));
-        log = kept.log;
-        event_serial = kept.event_serial;
-        match outcome {
-            Outcome::Shutdown => break,
-            Outcome::Restart(new_config) => {
-                // The new configuration's log settings apply from here on.
-                if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
-                    log = new_log;
-                }
-                log_parse_messages(&mut log, &new_config, &[]);
-                if !new_config.supervisord.nocleanup {
-                    for warning in capture::clean_auto_logs(
-                        &new_config.supervisord.childlogdir,
-                        &new_config.supervisord.identifier,
-                    ) {
-                        log.warn(&warning);
-                    }
-                }
-                config = *new_config;
-            }
-        }
-    }
+    let setup = Setup {
+        log,
+        overrides,
+        base_env: crate::run::environment(),
+        limits,
+        main_interface,
+        seams: Box::new(Seams::default),
+    };
+    // The binary stops on SIGTERM/SIGINT/SIGQUIT (the actor watches them)
+    // or `supervisor.shutdown`; it needs no other shutdown future.
+    let _log = runtime.block_on(serve(config, &servers, std::future::pending(), setup));
     drop(runtime);
     crate::http::remove_sockets(&servers);
     if wrote_pidfile {
         let _ = std::fs::remove_file(&pidfile);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn log_parse_messages(log: &mut MainLog, config: &Config, extra_infos: &[String]) {
-    for warning in &config.warnings {
-        log.warn(warning);
-    }
-    for info in config.infos.iter().chain(extra_infos) {
-        log.info(info);
-    }
 }

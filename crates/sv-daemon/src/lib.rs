@@ -8,10 +8,15 @@
 //!   passwd/group database, host name, environment).
 //! * [`check`]: `--check-config` and `--dump-config`, the dry run users asked
 //!   Supervisor for.
+//! * [`run`](mod@run): the daemon in-process — [`run()`] takes a
+//!   configuration, bound servers and a shutdown future (the binary and
+//!   tests both go through it).
 //! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
 //!   daemonizing, pidfile) and the restart loop.
 //! * [`supervisor`]: the actor that owns every process, and the event bus.
-//! * [`spawn`]: fork/exec of one process; [`sys`]: every POSIX call;
+//! * [`spawner`]: the seam between the actor and real (or fake) children;
+//!   [`spawn`]: fork/exec of one process; [`child_setup`]: what the child
+//!   does between fork and exec (async-signal-safe); [`sys`]: every POSIX call;
 //!   [`fcgi`]: the listening sockets of `[fcgi-program:x]` groups.
 //! * [`capture`]: pipe readers and child log files; [`logfile`]: the
 //!   rotating file; [`mainlog`]: supervisord's own log; [`logread`]: reading
@@ -33,6 +38,7 @@ pub mod logfile;
 pub mod logread;
 pub mod mainlog;
 pub mod rpc;
+pub mod run;
 pub mod spawn;
 pub mod spawner;
 pub mod supervisor;
@@ -42,3 +48,5 @@ pub mod web;
 /// The Supervisor release whose behaviour this build reproduces; reported
 /// by `-v` and (later) by `getSupervisorVersion`, because clients compare it.
 pub const SUPERVISOR_VERSION: &str = "4.3.0";
+
+pub use run::run;

@@ -12,6 +12,14 @@ use sv_core::config::{LogLevel, SupervisordConfig};
 use crate::logfile::RotatingFile;
 use crate::sys;
 
+/// The main log file cannot be opened (a start-up error).
+#[derive(Debug, thiserror::Error)]
+#[error("could not open log file {path}: {source}")]
+pub struct OpenError {
+    path: String,
+    source: std::io::Error,
+}
+
 /// Where the main log goes. Cheap to clone: the actor and every pipe reader
 /// (for the debug echo of child output) share one log on the actor's thread.
 #[derive(Debug, Clone)]
@@ -48,7 +56,7 @@ impl MainLog {
     }
 
     /// The log `[supervisord]` asks for. `foreground` is `nodaemon`.
-    pub fn open(config: &SupervisordConfig) -> Result<Self, String> {
+    pub fn open(config: &SupervisordConfig) -> Result<Self, OpenError> {
         let syslog = config.logfile == "syslog";
         let file = if syslog {
             None
@@ -59,7 +67,10 @@ impl MainLog {
                     config.logfile_maxbytes,
                     config.logfile_backups,
                 )
-                .map_err(|e| format!("could not open log file {}: {e}", config.logfile))?,
+                .map_err(|source| OpenError {
+                    path: config.logfile.clone(),
+                    source,
+                })?,
             )
         };
         Ok(MainLog(Rc::new(RefCell::new(Inner {

@@ -130,6 +130,16 @@ pub fn raise_rlimits(minfds: i64, minprocs: i64) -> Result<(Vec<String>, ChildLi
     Ok((infos, limits))
 }
 
+/// The RLIMIT_NOFILE children get when the daemon leaves its own limits
+/// alone (an embedded daemon).
+pub fn child_limits() -> Result<ChildLimits, SysError> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(SysError::Call)?;
+    Ok(ChildLimits {
+        nofile_soft: soft,
+        nofile_hard: hard,
+    })
+}
+
 /// Who a child (or the daemon) becomes: resolved in the parent because
 /// password and group lookups are not async-signal-safe.
 #[derive(Debug, Clone)]

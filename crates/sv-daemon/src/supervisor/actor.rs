@@ -102,9 +102,7 @@ impl Supervisor {
             .output_rx
             .take()
             .unwrap_or_else(|| mpsc::unbounded_channel().1);
-        self.add_groups();
-        self.emit(BusEvent::SupervisorState(SupervisorState::Running));
-        self.autostart();
+        self.boot();
         // Starting many programs leaves freed transient memory (argv, env
         // copies) in the allocator; give it back so the resident size
         // reflects what the daemon keeps.
@@ -137,6 +135,14 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// Supervisor's start: the groups by priority, SUPERVISOR_STATE_CHANGE_RUNNING,
+    /// then every autostart process.
+    pub(super) fn boot(&mut self) {
+        self.add_groups();
+        self.emit(BusEvent::SupervisorState(SupervisorState::Running));
+        self.autostart();
     }
 
     fn next_wake(&self) -> Option<Mono> {

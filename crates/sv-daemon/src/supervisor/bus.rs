@@ -52,9 +52,21 @@ pub enum BusEvent {
 }
 
 impl BusEvent {
+    /// Whether bus subscribers get this event. Chunks of child output
+    /// (PROCESS_LOG, PROCESS_COMMUNICATION) go to the listener pools only:
+    /// no bus subscriber reads them, and up to 4096 of them (each up to a
+    /// pipe read) held in the broadcast ring for a stalled subscriber
+    /// would pin megabytes for nothing.
+    pub(super) fn is_broadcast(&self) -> bool {
+        !matches!(
+            self,
+            BusEvent::ProcessLog { .. } | BusEvent::ProcessCommunication { .. }
+        )
+    }
+
     /// The Supervisor event listeners hear of.
-    pub(super) fn to_event(&self) -> ev::Event {
-        match self.clone() {
+    pub(super) fn into_event(self) -> ev::Event {
+        match self {
             BusEvent::ProcessState {
                 group,
                 name,

@@ -19,8 +19,15 @@ impl Supervisor {
     /// Publish on the bus and offer the event to every subscribed pool,
     /// then dispatch those pools.
     pub(crate) fn emit(&mut self, event: BusEvent) {
-        let core = event.to_event();
-        self.bus.publish(event);
+        // The payload of an output chunk moves into the pool's event as is,
+        // never copied.
+        let core = if event.is_broadcast() {
+            let core = event.clone().into_event();
+            self.bus.publish(event);
+            core
+        } else {
+            event.into_event()
+        };
         if !self.hub.wants(core.event_type()) {
             return;
         }

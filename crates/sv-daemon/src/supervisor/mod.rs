@@ -20,7 +20,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sv_api::SupervisorState;
-use sv_core::config::Config;
+use sv_core::config::{Config, LoadError};
 use sv_core::events::{Hub, Ticks};
 use sv_core::process::{Mono, Now};
 use tokio::sync::mpsc;
@@ -40,6 +40,10 @@ mod info;
 mod ops;
 mod stopping;
 mod table;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 mod waiters;
 
 pub use bus::{Bus, BusEvent};
@@ -59,9 +63,8 @@ pub(crate) use table::ProcTable;
 /// A request from a transport (RPC, web) to the actor.
 pub type Request = Op;
 
-/// Re-reads the configuration (SIGHUP, `reloadConfig`, `restart`); the
-/// error is the loader's message.
-pub type Reload = Box<dyn Fn() -> Result<Config, String>>;
+/// Re-reads the configuration (SIGHUP, `reloadConfig`, `restart`).
+pub type Reload = Box<dyn Fn() -> Result<Config, LoadError>>;
 
 /// Why the actor returned.
 #[derive(Debug)]

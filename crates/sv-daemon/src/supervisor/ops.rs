@@ -399,7 +399,7 @@ impl Supervisor {
     /// active ones; nothing changes until `addProcessGroup` /
     /// `removeProcessGroup`.
     fn reload_config(&mut self) -> Result<[Vec<String>; 3], OpError> {
-        let mut config = (self.reload)().map_err(OpError::CantReread)?;
+        let mut config = (self.reload)().map_err(|e| OpError::CantReread(e.to_string()))?;
         let new = GroupDef::from_config(std::mem::take(&mut config.groups));
         let active: Vec<&GroupDef> = self.groups.iter().map(|g| &g.def).collect();
         let changes = sv_core::reread::diff(&active, &new, |g| g.name.as_str());
