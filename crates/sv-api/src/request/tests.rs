@@ -484,3 +484,63 @@ fn only_a_trailing_wait_may_be_left_out() {
         ]
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any XML-RPC value, nested a little. Doubles are finite so that
+    /// decoded requests compare equal to themselves.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<i32>().prop_map(Value::Int),
+            any::<i64>().prop_map(Value::I8),
+            any::<bool>().prop_map(Value::Bool),
+            ".{0,8}".prop_map(Value::String),
+            "-?[0-9_ ]{1,6}".prop_map(Value::String),
+            prop::sample::select(vec!["HUP", "SIGTERM", "9", "web", "g:*"])
+                .prop_map(|s| Value::String(s.to_owned())),
+            (-1e6f64..1e6).prop_map(Value::Double),
+            prop::collection::vec(any::<u8>(), 0..6).prop_map(Value::Base64),
+            Just(Value::Nil),
+            Just(Value::DateTime("20240102T03:04:05".into())),
+        ];
+        leaf.prop_recursive(2, 12, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop::sample::select(vec!["methodName", "params", "x"]),
+                        inner
+                    ),
+                    0..3
+                )
+                .prop_map(|members| Value::Struct(
+                    members
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v))
+                        .collect()
+                )),
+            ]
+        })
+    }
+
+    fn any_method() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(METHODS.iter().map(|m| m.name).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        /// Whatever a client sends, decoding answers (a request or a
+        /// fault) without panicking, and what it decodes re-encodes to a
+        /// call that decodes to the same request.
+        #[test]
+        fn whatever_decodes_round_trips(
+            name in any_method(),
+            params in prop::collection::vec(any_value(), 0..4),
+        ) {
+            if let Ok(request) = Request::decode(name, &params) {
+                prop_assert_eq!(Request::from_call(&request.to_call()), Ok(request));
+            }
+        }
+    }
+}
