@@ -469,3 +469,22 @@ fn slow_and_idle_clients_are_dropped_and_others_served() {
     );
     d.shutdown();
 }
+
+/// Regression (issue 15, item 8): with no program to stop, the daemon used
+/// to exit as soon as it had queued `supervisor.shutdown`'s answer, and the
+/// runtime went away before the connection wrote it — supervisorctl then
+/// printed Python's `RemoteDisconnected`. Several rounds, because the race
+/// needs a busy machine to show.
+#[test]
+fn shutdown_with_no_programs_is_answered_before_the_daemon_exits() {
+    for round in 0..8 {
+        let mut d = unix_daemon("", "");
+        let answer = post(&d.path("s.sock"), &call_body("supervisor.shutdown"), "");
+        assert_eq!(status_of(&answer), 200, "round {round}: {answer:?}");
+        assert!(
+            answer.contains("<boolean>1</boolean>"),
+            "round {round}: {answer}"
+        );
+        assert!(d.wait_exit().success(), "round {round}");
+    }
+}

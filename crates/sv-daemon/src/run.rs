@@ -129,8 +129,9 @@ async fn serve_locally(
     // across restarts.
     let (requests_tx, mut requests_rx) = mpsc::channel(256);
     let dispatcher = Dispatcher::new(requests_tx.clone(), main_interface);
+    let drain = crate::http::Drain::default();
     for server in servers {
-        if let Err(e) = crate::http::spawn(server, dispatcher.clone(), bus.clone()) {
+        if let Err(e) = crate::http::spawn(server, dispatcher.clone(), bus.clone(), &drain) {
             log.critical(&format!("cannot serve [{}]: {e}", server.section));
         }
     }
@@ -170,28 +171,31 @@ async fn serve_locally(
         };
         log = kept.log;
         event_serial = kept.event_serial;
-        match outcome {
-            Outcome::Shutdown => return log,
-            // Asked to stop while restarting (the actor refused the
-            // shutdown then): do not start again.
-            Outcome::Restart(_) if shutdown_asked => return log,
-            Outcome::Restart(new_config) => {
-                // The new configuration's log settings apply from here on.
-                if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
-                    log = new_log;
-                }
-                log_parse_messages(&mut log, &new_config, &[]);
-                if !new_config.supervisord.nocleanup {
-                    for warning in capture::clean_auto_logs(
-                        &new_config.supervisord.childlogdir,
-                        &new_config.supervisord.identifier,
-                    ) {
-                        log.warn(&warning);
-                    }
-                }
-                config = *new_config;
+        let new_config = match outcome {
+            Outcome::Restart(new_config) if !shutdown_asked => new_config,
+            // Shutdown, or asked to stop while restarting (the actor
+            // refused the shutdown then): do not start again. Answers under
+            // way (`supervisor.shutdown`'s own among them) reach their
+            // clients before the runtime goes.
+            Outcome::Restart(_) | Outcome::Shutdown => {
+                drain.finish().await;
+                return log;
+            }
+        };
+        // The new configuration's log settings apply from here on.
+        if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
+            log = new_log;
+        }
+        log_parse_messages(&mut log, &new_config, &[]);
+        if !new_config.supervisord.nocleanup {
+            for warning in capture::clean_auto_logs(
+                &new_config.supervisord.childlogdir,
+                &new_config.supervisord.identifier,
+            ) {
+                log.warn(&warning);
             }
         }
+        config = *new_config;
     }
 }
 

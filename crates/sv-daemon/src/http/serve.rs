@@ -4,8 +4,15 @@
 //! as they can in Supervisor).
 //!
 //! What a request gets is `super::handle`'s business.
+//!
+//! When the daemon stops, [`Drain`] lets every answer already under way
+//! reach its client before the runtime goes away — `supervisor.shutdown`
+//! is answered although the daemon exits right after, as in Supervisor —
+//! while idle kept-alive connections are closed and no new ones accepted.
 
 use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
 
 use crate::rpc::Dispatcher;
 use crate::supervisor::Bus;
@@ -18,8 +25,72 @@ use super::{App, Bound, Server};
 /// silent connections can hold its descriptors forever.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serve `server` until the runtime stops.
-pub fn spawn(server: &Server, dispatcher: Dispatcher, bus: Bus) -> std::io::Result<()> {
+/// How long a stopping daemon waits for answers under way. Streams
+/// (`/logtail`, `/events`) never finish by themselves; this bounds them.
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
+
+/// Every accept loop and connection task of the daemon's servers, so they
+/// can be told to stop and waited for (mini-redis's shutdown pattern: each
+/// task holds a clone of one `mpsc::Sender`; when the last is dropped, all
+/// have ended).
+pub struct Drain {
+    stop: watch::Sender<bool>,
+    running: Running,
+    ended: mpsc::Receiver<()>,
+}
+
+/// What each accept loop and connection task holds while it runs.
+#[derive(Clone)]
+struct Running {
+    stop: watch::Receiver<bool>,
+    _alive: mpsc::Sender<()>,
+}
+
+impl Running {
+    /// Resolves once the daemon stops (or the [`Drain`] is gone).
+    async fn stopping(&mut self) {
+        let _ = self.stop.wait_for(|stop| *stop).await;
+    }
+}
+
+impl Default for Drain {
+    fn default() -> Self {
+        let (stop, stop_rx) = watch::channel(false);
+        let (alive, ended) = mpsc::channel(1);
+        Drain {
+            stop,
+            running: Running {
+                stop: stop_rx,
+                _alive: alive,
+            },
+            ended,
+        }
+    }
+}
+
+impl Drain {
+    /// Stop accepting, close idle connections, and wait (at most
+    /// [`DRAIN_WAIT`]) for the answers under way to be written.
+    pub async fn finish(self) {
+        let Drain {
+            stop,
+            running,
+            mut ended,
+        } = self;
+        let _ = stop.send(true);
+        drop(running);
+        // `recv` gives `None` once every task's sender is dropped.
+        let _ = tokio::time::timeout(DRAIN_WAIT, ended.recv()).await;
+    }
+}
+
+/// Serve `server` until `drain` is finished.
+pub fn spawn(
+    server: &Server,
+    dispatcher: Dispatcher,
+    bus: Bus,
+    drain: &Drain,
+) -> std::io::Result<()> {
     let port = match &server.bound {
         Bound::Tcp(listener) => listener.local_addr().ok().map(|a| a.port()),
         Bound::Unix(..) => None,
@@ -37,10 +108,17 @@ pub fn spawn(server: &Server, dispatcher: Dispatcher, bus: Bus) -> std::io::Resu
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
+            let mut running = drain.running.clone();
             tokio::spawn(async move {
                 loop {
-                    match listener.accept().await {
-                        Ok((stream, _)) => serve_connection(stream, router.clone(), timeout),
+                    let accepted = tokio::select! {
+                        accepted = listener.accept() => accepted,
+                        () = running.stopping() => return,
+                    };
+                    match accepted {
+                        Ok((stream, _)) => {
+                            serve_connection(stream, router.clone(), timeout, running.clone());
+                        }
                         Err(_) => accept_backoff().await,
                     }
                 }
@@ -50,14 +128,19 @@ pub fn spawn(server: &Server, dispatcher: Dispatcher, bus: Bus) -> std::io::Resu
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            let mut running = drain.running.clone();
             tokio::spawn(async move {
                 loop {
-                    match listener.accept().await {
+                    let accepted = tokio::select! {
+                        accepted = listener.accept() => accepted,
+                        () = running.stopping() => return,
+                    };
+                    match accepted {
                         Ok((stream, _)) => {
                             // Supervisor lacks TCP_NODELAY, which halves its
                             // RPC rate over TCP.
                             let _ = stream.set_nodelay(true);
-                            serve_connection(stream, router.clone(), timeout);
+                            serve_connection(stream, router.clone(), timeout, running.clone());
                         }
                         Err(_) => accept_backoff().await,
                     }
@@ -84,17 +167,24 @@ async fn accept_backoff() {
 }
 
 /// One HTTP/1 connection on its own task, with the header-read timeout
-/// that `axum::serve` cannot set.
-fn serve_connection<S>(stream: S, router: axum::Router, timeout: Duration)
+/// that `axum::serve` cannot set. When the daemon stops, the connection
+/// finishes the answer it is writing and then closes.
+fn serve_connection<S>(stream: S, router: axum::Router, timeout: Duration, mut running: Running)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
         let service = hyper_util::service::TowerToHyperService::new(router);
-        let _ = hyper::server::conn::http1::Builder::new()
+        let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-            .await;
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let mut connection = std::pin::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            () = running.stopping() => {}
+        }
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
     });
 }
