@@ -51,7 +51,7 @@ use sv_api::{Request, RpcError};
 use sv_xmlrpc::{Fault, MethodCall, Response, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::supervisor::{DaemonInfo, Mood, Op, Reply};
+use crate::supervisor::{DaemonInfo, Op, Reply};
 
 pub use control::Outcome;
 
@@ -108,7 +108,7 @@ impl Dispatcher {
     /// while the daemon stops.
     async fn running_info(&self) -> Result<DaemonInfo, RpcError> {
         match self.info().await {
-            Some(info) if info.mood == Mood::Running => Ok(info),
+            Some(info) if info.mood == sv_api::SupervisorState::Running => Ok(info),
             _ => Err(faults::shutdown_state()),
         }
     }
@@ -125,17 +125,6 @@ impl Dispatcher {
             reply,
         })
         .await
-    }
-
-    /// A call made by the web page on the user's behalf. Supervisor's page
-    /// builds its own `supervisor` namespace, so it works even when
-    /// `[rpcinterface:supervisor]` is not configured.
-    pub async fn call_for_web(&self, name: &str, params: Vec<Value>) -> Response {
-        let web = Dispatcher {
-            tx: self.tx.clone(),
-            main_interface: true,
-        };
-        web.dispatch(name, &params).await.map_err(Fault::from)
     }
 
     /// Handle one decoded call.

@@ -11,7 +11,7 @@ use sv_xmlrpc::{MethodCall, Value};
 use tokio::sync::mpsc;
 
 use super::Dispatcher;
-use crate::supervisor::{DaemonInfo, Mood, Op, OpError, Selected};
+use crate::supervisor::{DaemonInfo, Op, OpError, Selected};
 
 /// The actor's refusal of an unknown name, in the error type its replies
 /// carry. The only place the tests build an actor error, so a change of
@@ -51,7 +51,7 @@ fn scripted(script: Script) -> (mpsc::Sender<Op>, mpsc::UnboundedReceiver<String
             match op {
                 Op::Info(reply) => {
                     let _ = reply.send(DaemonInfo {
-                        mood: Mood::Running,
+                        mood: sv_api::SupervisorState::Running,
                         identifier: "test".into(),
                         pid: 42,
                         mainlog: script.mainlog.clone(),
@@ -153,11 +153,8 @@ async fn without_the_main_interface_only_system_methods_exist() {
             .iter()
             .all(|n| n.as_str().is_some_and(|n| n.starts_with("system.")))
     );
-    // The web page has its own namespace and is never refused.
-    assert_eq!(
-        d.call_for_web("supervisor.getPID", vec![]).await,
-        Ok(Value::Int(42))
-    );
+    // The web page's typed calls are never refused.
+    assert_eq!(d.pid().await, Ok(42));
 }
 
 #[tokio::test]

@@ -53,10 +53,6 @@ pub use ops::{DaemonInfo, Op, Reply, Selected};
 pub use table::ProcKey;
 pub use waiters::Waiter;
 
-/// supervisord's own state (Supervisor's "mood") is the wire's
-/// [`SupervisorState`]; the old name stays for call sites in other rooms.
-pub use sv_api::SupervisorState as Mood;
-
 pub(crate) use groups::{Group, GroupDef};
 pub(crate) use table::ProcTable;
 
