@@ -32,9 +32,6 @@
 pub mod config;
 pub mod events;
 pub mod logtext;
-// process.rs is being reworked in another room (issue 14, the state machine
-// with a fake spawner); its owner documents its public items there.
-#[allow(missing_docs)]
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;

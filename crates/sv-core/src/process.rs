@@ -26,7 +26,9 @@ pub type Mono = Duration;
 /// seconds) for what the wire reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
+    /// Monotonic time, for deadlines.
     pub mono: Mono,
+    /// Unix seconds, for `start`/`stop`/`now` on the wire.
     pub wall: i64,
 }
 
@@ -39,8 +41,15 @@ pub use sv_api::ProcessState as State;
 /// How a child ended, as `waitpid` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
+    /// It called `exit` with this code.
     Exited(i32),
-    Signaled { signal: i32, core_dumped: bool },
+    /// A signal ended it.
+    Signaled {
+        /// The signal's number.
+        signal: i32,
+        /// Whether it left a core file.
+        core_dumped: bool,
+    },
 }
 
 impl ExitStatus {
@@ -78,12 +87,21 @@ pub enum Input {
     /// Start it (an operator's start, autostart, or autorestart).
     Start,
     /// The spawn asked for by [`Effect::Spawn`] succeeded.
-    Spawned { pid: u32 },
+    Spawned {
+        /// The child's pid.
+        pid: u32,
+    },
     /// The spawn failed before a child existed; the message is
     /// Supervisor's `spawnerr`.
-    SpawnFailed { error: String },
+    SpawnFailed {
+        /// Why, as Supervisor words it.
+        error: String,
+    },
     /// The child was reaped.
-    Exited { status: ExitStatus },
+    Exited {
+        /// How it ended.
+        status: ExitStatus,
+    },
     /// The process's deadline (see [`Process::deadline`]) has passed.
     Deadline,
     /// An operator's stop.
@@ -91,10 +109,16 @@ pub enum Input {
     /// Shutdown found it in BACKOFF: give up (→ FATAL).
     GiveUp,
     /// Send a signal without changing state (`signalProcess`).
-    Signal { signal: i32 },
+    Signal {
+        /// The signal's number.
+        signal: i32,
+    },
     /// A signal could not be delivered for a reason other than "no such
     /// process".
-    SignalFailed { error: String },
+    SignalFailed {
+        /// `kill`'s error text.
+        error: String,
+    },
 }
 
 /// What the daemon must do.
@@ -104,15 +128,27 @@ pub enum Effect {
     /// `SpawnFailed`.
     Spawn,
     /// `kill(pid, signal)`; `pid` is negative to signal the process group.
-    Signal { pid: i32, signal: i32 },
+    Signal {
+        /// The pid, or minus the process group.
+        pid: i32,
+        /// The signal's number.
+        signal: i32,
+    },
     /// Wake this process with [`Input::Deadline`] at this time (replacing
     /// any earlier deadline).
     ArmDeadline(Mono),
     /// A main-log line.
-    Log { level: LogLevel, message: String },
+    Log {
+        /// The line's level.
+        level: LogLevel,
+        /// The line's text.
+        message: String,
+    },
     /// The state changed; listeners, the web page and metrics hear of it.
     StateChanged {
+        /// The state it left.
         from: State,
+        /// The state it entered.
         to: State,
         /// For EXITED: whether the exit code was expected.
         expected: bool,
@@ -130,8 +166,11 @@ pub enum Refused {
     /// The input makes no sense in this state; nothing was changed.
     #[error("{process}: cannot {input} in state {state}")]
     IllegalTransition {
+        /// The process's name.
         process: String,
+        /// The state it is in.
         state: &'static str,
+        /// What was asked of it.
         input: &'static str,
     },
     /// `kill()` on a process without a pid (Supervisor's message).
@@ -151,8 +190,9 @@ pub struct Process {
     pid: u32,
     /// Monotonic time of the last spawn; `None` until the first.
     laststart: Option<Mono>,
-    /// Wall-clock seconds of the last spawn and the last exit (0 = never).
+    /// Wall-clock seconds of the last spawn (0 = never).
     pub laststart_wall: i64,
+    /// Wall-clock seconds of the last exit (0 = never).
     pub laststop_wall: i64,
     /// Consecutive failed starts (Supervisor's `backoff`).
     backoff: u32,
@@ -168,6 +208,7 @@ pub struct Process {
 }
 
 impl Process {
+    /// A process of `group` that has never run (STOPPED).
     pub fn new(group: &str, config: impl Into<Arc<ProcessConfig>>) -> Self {
         Process {
             config: config.into(),
@@ -186,19 +227,17 @@ impl Process {
         }
     }
 
+    /// The process's name in its group.
     pub fn name(&self) -> &str {
         &self.config.name
     }
 
     /// `group:name`, or `name` when the group has the process's name.
     pub fn namespec(&self) -> String {
-        if self.group == self.config.name {
-            self.config.name.clone()
-        } else {
-            format!("{}:{}", self.group, self.config.name)
-        }
+        sv_api::make_namespec(&self.group, &self.config.name)
     }
 
+    /// Where it is in its life cycle.
     pub fn state(&self) -> State {
         self.state
     }
@@ -208,18 +247,22 @@ impl Process {
         self.pid
     }
 
+    /// The one pending deadline, if any (see [`Input::Deadline`]).
     pub fn deadline(&self) -> Option<Mono> {
         self.deadline
     }
 
+    /// Consecutive failed starts so far.
     pub fn backoff(&self) -> u32 {
         self.backoff
     }
 
+    /// The last exit status (`-1` for a signal), if it has exited.
     pub fn exitstatus(&self) -> Option<i32> {
         self.exitstatus
     }
 
+    /// Why the last spawn failed, if it did.
     pub fn spawnerr(&self) -> Option<&str> {
         self.spawnerr.as_deref()
     }
