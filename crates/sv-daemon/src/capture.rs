@@ -12,7 +12,6 @@
 //! (`<name>-<channel>---<identifier>-<random>.log` in `childlogdir`).
 
 use std::cell::RefCell;
-use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -342,10 +341,9 @@ impl ChildLogs {
 fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
     let mut bytes = [0u8; 8];
-    let filled = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_ok();
-    if !filled {
+    if getrandom::fill(&mut bytes).is_err() {
+        // No entropy source (a very early boot): the name only has to
+        // differ from the previous run's, as Supervisor's tempfile name does.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
