@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use sv_daemon::cli::{self, Action, Mode};
-use sv_daemon::host::SystemHost;
+use sv_host::SystemHost;
 
 fn usage_error(argv0: &str, message: &str) -> ExitCode {
     let mut stderr = std::io::stderr().lock();
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         Mode::Run => {
             return match sv_daemon::boot::run(config, invocation.overrides) {
                 Ok(code) => code,
-                Err(e) => usage_error(&argv0, &e.0),
+                Err(e) => usage_error(&argv0, &e.to_string()),
             };
         }
     }

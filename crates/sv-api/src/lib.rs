@@ -12,6 +12,7 @@
 //! encoded elsewhere.
 
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod faults;
 pub mod methods;

@@ -6,7 +6,6 @@
 
 use sv_api::{AnyFaultCode, FaultCode, RecordError, make_namespec};
 use sv_client::Error;
-use sv_xmlrpc::Value;
 
 /// supervisorctl's exit statuses (spec §5.3, LSB init-script style).
 pub mod exit {
@@ -268,7 +267,7 @@ fn client_exception(err: &Error) -> (&'static str, String) {
             format!(
                 "<Fault {}: {}>",
                 f.code.number(),
-                sv_api::py_repr(&Value::String(f.string.clone()))
+                sv_core::pyfmt::py_repr_str(&f.string)
             ),
         ),
         Error::Status { status, reason } => (

@@ -15,10 +15,31 @@ use crate::run::{Setup, log_parse_messages, serve};
 use crate::supervisor::Seams;
 use crate::sys;
 
-/// A start-up failure: printed like a usage error, exit status 2.
+/// A start-up failure: printed like a usage error, exit status 2. Each
+/// message is Supervisor's.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BootError(pub String);
+pub enum BootError {
+    /// Privileges or resource limits could not be set.
+    #[error(transparent)]
+    System(#[from] sys::SysError),
+    /// A FastCGI group's socket cannot be created.
+    #[error("Could not create FastCGI socket {url}: {error}")]
+    FastCgi {
+        /// The socket as configured (`tcp://…`, `unix://…`).
+        url: String,
+        /// Why it failed.
+        error: std::io::Error,
+    },
+    /// An HTTP server's socket cannot be bound.
+    #[error(transparent)]
+    Bind(#[from] crate::http::BindError),
+    /// The main log cannot be opened.
+    #[error(transparent)]
+    MainLog(#[from] crate::mainlog::OpenError),
+    /// The async runtime cannot be built.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+}
 
 /// Run supervisord with a loaded configuration until it is told to stop.
 /// `overrides` are kept to re-read the file (`config.config_file`) on SIGHUP.
@@ -30,35 +51,32 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         match sys::drop_privileges(uid) {
             Ok(true) => infos.push(format!("Set uid to user {uid} succeeded")),
             Ok(false) => {}
-            Err(e) => return Err(BootError(e.to_string())),
+            Err(e) => return Err(e.into()),
         }
     }
     let (limit_infos, limits) =
-        sys::raise_rlimits(config.supervisord.minfds, config.supervisord.minprocs)
-            .map_err(|e| BootError(e.to_string()))?;
+        sys::raise_rlimits(config.supervisord.minfds, config.supervisord.minprocs)?;
     infos.extend(limit_infos);
 
     // Supervisor creates and closes each FastCGI socket once at start-up, so
     // a bad address is a start-up error rather than a FATAL group later.
     for group in &config.groups {
         if let sv_core::config::GroupKind::FastCgi { socket } = &group.kind {
-            let fd = crate::fcgi::open(socket).map_err(|e| {
-                BootError(format!(
-                    "Could not create FastCGI socket {}: {e}",
-                    socket.url()
-                ))
+            let fd = crate::fcgi::open(socket).map_err(|error| BootError::FastCgi {
+                url: socket.url(),
+                error,
             })?;
             crate::fcgi::close(socket, fd);
         }
     }
 
-    let servers = crate::http::bind_all(&config.servers).map_err(|e| BootError(e.to_string()))?;
+    let servers = crate::http::bind_all(&config.servers)?;
 
     let mut log = match MainLog::open(&config.supervisord) {
         Ok(log) => log,
         Err(e) => {
             crate::http::remove_sockets(&servers);
-            return Err(BootError(e.to_string()));
+            return Err(e.into());
         }
     };
     if running_as_root && config.supervisord.uid.is_none() {
@@ -117,7 +135,7 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| BootError(format!("cannot start the runtime: {e}")))?;
+        .map_err(BootError::Runtime)?;
     let setup = Setup {
         log,
         overrides,

@@ -4,15 +4,14 @@
 //! * [`cli`]: the `supervisord` command line (Supervisor's flags, usage
 //!   errors in Supervisor's format and exit status), turned into
 //!   [`sv_core::config::CliOverrides`].
-//! * [`host`]: [`sv_core::config::Host`] over the real machine (files, glob,
-//!   passwd/group database, host name, environment).
 //! * [`check`]: `--check-config` and `--dump-config`, the dry run users asked
 //!   Supervisor for.
 //! * [`run`](mod@run): the daemon in-process — [`run()`] takes a
-//!   configuration, bound servers and a shutdown future (the binary and
-//!   tests both go through it).
+//!   configuration, bound servers and a shutdown future; the binary goes
+//!   through [`run::serve`] (the same loop, with its main log, command line
+//!   and signals), which restarts the actor on SIGHUP.
 //! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
-//!   daemonizing, pidfile) and the restart loop.
+//!   daemonizing, pidfile) before the runtime exists.
 //! * [`supervisor`]: the actor that owns every process, and the event bus.
 //! * [`spawner`]: the seam between the actor and real (or fake) children;
 //!   [`spawn`]: fork/exec of one process; [`child_setup`]: what the child
@@ -23,7 +22,9 @@
 //!   logs back for the RPC layer.
 //!
 //! * [`http`]: the HTTP servers (auth, `/RPC2`, log streams); [`rpc`]: the
-//!   XML-RPC method table; [`web`]: the web page.
+//!   [`rpc::Dispatcher`], decoding with `sv_api::Request` and answering with
+//!   typed methods (the published table is `sv_api::methods`); [`web`]: the
+//!   web page.
 
 pub mod boot;
 pub mod capture;
@@ -31,8 +32,6 @@ pub mod check;
 pub mod child_setup;
 pub mod cli;
 pub mod fcgi;
-/// Re-exported so callers keep `sv_daemon::host::SystemHost`.
-pub use sv_host as host;
 pub mod http;
 pub mod logfile;
 pub mod logread;
@@ -46,7 +45,7 @@ pub mod sys;
 pub mod web;
 
 /// The Supervisor release whose behaviour this build reproduces; reported
-/// by `-v` and (later) by `getSupervisorVersion`, because clients compare it.
+/// by `-v` and by `getSupervisorVersion`, because clients compare it.
 pub const SUPERVISOR_VERSION: &str = "4.3.0";
 
 pub use run::run;

@@ -17,13 +17,13 @@ use sv_core::config::{CliOverrides, Config};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::capture;
-use crate::host::SystemHost;
 use crate::http::Server;
 use crate::mainlog::MainLog;
 use crate::rpc::Dispatcher;
 use crate::spawn::SpawnContext;
 use crate::supervisor::{Bus, Kept, Op, Outcome, Seams, Supervisor};
 use crate::sys::{self, ChildLimits};
+use sv_host::SystemHost;
 
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]
@@ -215,7 +215,7 @@ mod tests {
 
     use sv_core::config::CliOverrides;
 
-    use crate::host::SystemHost;
+    use sv_host::SystemHost;
 
     /// The in-process daemon with a real child: it starts the program,
     /// and when the shutdown future completes it stops it and returns.

@@ -257,7 +257,7 @@ fn exec(
 ) -> Result<Child, SpawnError> {
     // SAFETY: `ChildSetup::apply` makes only async-signal-safe system calls
     // on data prepared before the fork; it allocates nothing and takes no
-    // lock (tests::child_setup_is_async_signal_safe checks its source).
+    // lock (child_setup::tests::child_setup_is_async_signal_safe checks its source).
     unsafe {
         command.pre_exec(move || setup.apply());
     }

@@ -278,25 +278,30 @@ impl Hub {
     /// the pools that took it (to dispatch).
     pub fn notify(&mut self, event: Event, log: &mut LogLines) -> Vec<String> {
         let event_type = event.event_type();
+        // The event (a log chunk's bytes included) moves into the one
+        // stamped copy every taking pool shares; it is never cloned.
+        let mut event = Some(event);
         let mut stamped: Option<Rc<Stamped>> = None;
         let mut takers = Vec::new();
         for pool in &mut self.pools {
             if !pool.subscribes(event_type) {
                 continue;
             }
-            let shared = match &stamped {
-                Some(s) => s.clone(),
-                None => {
+            let shared = match (&stamped, event.take()) {
+                (Some(s), _) => s.clone(),
+                (None, Some(event)) => {
                     let serial = next_serial(&mut self.serial);
                     let payload = event.payload();
                     let s = Rc::new(Stamped {
                         serial,
-                        event: event.clone(),
+                        event,
                         payload,
                     });
                     stamped = Some(s.clone());
                     s
                 }
+                // The event is taken exactly when the first copy is made.
+                (None, None) => break,
             };
             pool.accept_new(shared, log);
             takers.push(pool.name.clone());

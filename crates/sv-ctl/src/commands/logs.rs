@@ -2,7 +2,6 @@
 //! log, or (`-f`) a continuous follow through [`super::tailf`].
 
 use sv_api::LogStream;
-use sv_xmlrpc::Value;
 
 use super::{py_int, tail_offset, tailf};
 use crate::controller::{CommandResult, Controller};
@@ -39,7 +38,7 @@ pub async fn tail(ctl: &mut Controller, arg: &str) -> CommandResult {
                 _ => {
                     ctl.fail(&format!(
                         "Error: bad channel {}",
-                        sv_api::py_repr(&Value::String(channel))
+                        sv_core::pyfmt::py_repr_str(&channel)
                     ));
                     return Ok(());
                 }

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::table::ProcKey;
 use super::waiters::Waiter;
-use super::{BusEvent, Kept, Outcome, Request, Supervisor};
+use super::{BusEvent, Kept, Op, Outcome, Supervisor};
 use crate::capture::{self, ChildOutput};
 use crate::sys;
 
@@ -67,7 +67,7 @@ async fn next(signal: Option<&mut Signal>) {
 
 impl Supervisor {
     /// Run until shutdown or restart; gives back what outlives a restart.
-    pub async fn run(mut self, requests: &mut mpsc::Receiver<Request>) -> (Outcome, Kept) {
+    pub async fn run(mut self, requests: &mut mpsc::Receiver<Op>) -> (Outcome, Kept) {
         let outcome = match self.run_inner(requests).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -82,10 +82,7 @@ impl Supervisor {
         (outcome, kept)
     }
 
-    async fn run_inner(
-        &mut self,
-        requests: &mut mpsc::Receiver<Request>,
-    ) -> std::io::Result<Outcome> {
+    async fn run_inner(&mut self, requests: &mut mpsc::Receiver<Op>) -> std::io::Result<Outcome> {
         // SIGCHLD must be watched before the first child exists; a fake
         // spawner announces its exits itself.
         let exit_notice = self.spawner.exit_notice();

@@ -83,8 +83,9 @@ impl Supervisor {
                 &server,
                 &mut slots,
                 |i, bytes| {
-                    stdins[i]
-                        .as_ref()
+                    stdins
+                        .get(i)
+                        .and_then(Option::as_ref)
                         .is_some_and(|tx| tx.send(bytes.to_vec()).is_ok())
                 },
                 &mut log,

@@ -56,9 +56,6 @@ pub use waiters::Waiter;
 pub(crate) use groups::{Group, GroupDef};
 pub(crate) use table::ProcTable;
 
-/// A request from a transport (RPC, web) to the actor.
-pub type Request = Op;
-
 /// Re-reads the configuration (SIGHUP, `reloadConfig`, `restart`).
 pub type Reload = Box<dyn Fn() -> Result<Config, LoadError>>;
 

@@ -13,11 +13,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::testing::FakeChildren;
 use super::{Bus, Kept, Op, OpError, Outcome, Reply, Seams, Supervisor};
 use crate::capture::ChildOutput;
-use crate::host::SystemHost;
 use crate::mainlog::MainLog;
 use crate::spawn::SpawnContext;
 use crate::spawn::SpawnError;
 use crate::sys::ChildLimits;
+use sv_host::SystemHost;
 
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use sv_api::FaultCode;
 
-use super::calls::{self, fault_is, unexpected};
+use super::calls::{self, unexpected};
 use super::csrf::{self, Provenance};
 use super::forms::{Form, url_quote};
 use super::respond::{json_message, redirect};
@@ -169,8 +169,8 @@ async fn run_action(
     }
     // Supervisor looks the process up before looking at the action, so an
     // unknown process wins over an unknown action.
-    if let Err(fault) = calls::process_info(d, namespec).await
-        && fault_is(&fault, FaultCode::BadName)
+    if let Err(fault) = d.process_info(namespec).await
+        && fault.code == FaultCode::BadName
     {
         return Some(format!("No such process named {namespec}"));
     }
@@ -198,7 +198,7 @@ async fn run_action(
             calls::restart_process(d, namespec).await;
             Some(format!("Process {namespec} restarted"))
         }
-        "clearlog" => Some(match calls::clear_process_logs(d, namespec).await {
+        "clearlog" => Some(match d.clear_process_logs(namespec).await {
             Ok(()) => format!("Log for {namespec} cleared"),
             Err(fault) => unexpected(&fault),
         }),
@@ -233,7 +233,7 @@ async fn group_action(d: &Dispatcher, action: &str, group: &str) -> Option<Strin
     Some(match answer {
         Ok(true) => format!("Group {group} {done}"),
         Ok(false) => format!("No such group named {group}"),
-        Err(fault) if fault_is(&fault, FaultCode::BadName) => {
+        Err(fault) if fault.code == FaultCode::BadName => {
             format!("No such group named {group}")
         }
         Err(fault) => unexpected(&fault),

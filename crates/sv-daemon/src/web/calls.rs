@@ -1,5 +1,6 @@
-//! The page's calls into its own daemon: the dispatcher's typed methods,
-//! worded the way the page uses them.
+//! The page's calls into its own daemon that are more than one typed
+//! dispatcher method: the waiting variants, restarts composed of a stop and
+//! a start, and the few answers the page reads only in part.
 //!
 //! The page goes through the same methods a client calls (as Supervisor's
 //! page does), so its actions wait, fail and fault exactly as the API's —
@@ -10,29 +11,12 @@
 
 use sv_api::{FaultCode, LogStream, RpcError, SignalArg};
 
-pub use sv_api::ProcessInfo;
-
 use crate::rpc::Dispatcher;
-
-/// Whether `error` carries `code`.
-pub fn fault_is(error: &RpcError, code: FaultCode) -> bool {
-    error.code == code
-}
 
 /// How the page words a fault it has no message of its own for
 /// (Supervisor's `unexpected rpc fault [code] faultString`).
 pub fn unexpected(error: &RpcError) -> String {
     format!("unexpected rpc fault [{}] {error}", error.code.code())
-}
-
-/// `getAllProcessInfo`, sorted by group and name.
-pub async fn all_process_info(d: &Dispatcher) -> Result<Vec<ProcessInfo>, RpcError> {
-    d.all_process_info().await
-}
-
-/// `getProcessInfo(namespec)`.
-pub async fn process_info(d: &Dispatcher, namespec: &str) -> Result<ProcessInfo, RpcError> {
-    d.process_info(namespec).await
 }
 
 /// `getIdentification`, when the daemon answers.
@@ -67,11 +51,6 @@ pub async fn start_process(d: &Dispatcher, namespec: &str) -> Result<(), RpcErro
 /// `stopProcess(namespec)`, waiting for the result.
 pub async fn stop_process(d: &Dispatcher, namespec: &str) -> Result<(), RpcError> {
     d.stop_process(namespec, true).await.map(drop)
-}
-
-/// `clearProcessLogs(namespec)`.
-pub async fn clear_process_logs(d: &Dispatcher, namespec: &str) -> Result<(), RpcError> {
-    d.clear_process_logs(namespec).await
 }
 
 /// `signalProcess(namespec, signal)`.
@@ -120,7 +99,7 @@ pub async fn restart_process(d: &Dispatcher, namespec: &str) {
 /// fault of either call does not matter to the page.
 pub async fn restart_group(d: &Dispatcher, group: &str) -> Result<bool, RpcError> {
     if let Err(e) = stop_group(d, group).await
-        && fault_is(&e, FaultCode::BadName)
+        && e.code == FaultCode::BadName
     {
         return Ok(false);
     }

@@ -13,7 +13,7 @@
 //!   connection has a small task that drains its subscription at once,
 //!   keeping only the state changes, at most [`MAX_BATCH`] of them. A
 //!   client that stops reading therefore holds no slot of the ring (which
-//!   would keep up to 4096 events, log chunks included, alive for it); when
+//!   would keep up to 4096 events alive for it); when
 //!   more changes pile up than one batch may hold, they are dropped and
 //!   the client gets a `resync` message instead: the page reloads its
 //!   table. A group added or removed is a `resync` too.
@@ -36,9 +36,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use super::calls::{self, ProcessInfo};
 use crate::rpc::Dispatcher;
 use crate::supervisor::BusEvent;
+use sv_api::ProcessInfo;
 
 /// Where the stream is served (Supervisor has no such URL).
 pub const EVENTS_PATH: &str = "/events";
@@ -292,7 +292,7 @@ impl Live {
 
     /// One `state` message for `batch`.
     async fn message(&self, batch: &[Change]) -> Bytes {
-        let Ok(infos) = calls::all_process_info(&self.dispatcher).await else {
+        let Ok(infos) = self.dispatcher.all_process_info().await else {
             // Shutting down: the page learns the rest when it reloads.
             return Bytes::from_static(RESYNC);
         };

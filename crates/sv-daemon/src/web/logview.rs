@@ -7,7 +7,7 @@
 //! [`MAX_WINDOW_BYTES`]), so a line is never cut in half. The page then
 //! follows from the byte offset where its window ended, so nothing written
 //! in between is lost or shown twice. Following is `/logtail`'s
-//! [`Follower`] (size and inode, every [`FOLLOW_POLL`]); this module adds
+//! [`Follower`] (size and inode, every [`FOLLOW_POLL`](crate::http::follow::FOLLOW_POLL)); this module adds
 //! the page's wire format: server-sent events carrying whole UTF-8
 //! characters, a `reset` for a rotation or a clear.
 
@@ -20,13 +20,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sv_api::FaultCode;
 
-use super::calls::{self, fault_is, unexpected};
+use super::calls::unexpected;
 use super::forms::Form;
 use super::respond::text_error;
 use crate::http::follow::{Event, Follower, Start, Waited};
 use crate::rpc::Dispatcher;
-
-pub use crate::http::follow::FOLLOW_POLL;
 
 /// Which log a request is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +77,9 @@ impl Source {
                     .ok_or_else(|| "supervisord logs to no file (logfile=NONE or syslog)".into())
             }
             Source::Process { namespec, stderr } => {
-                let info = match calls::process_info(d, namespec).await {
+                let info = match d.process_info(namespec).await {
                     Ok(info) => info,
-                    Err(fault) if fault_is(&fault, FaultCode::BadName) => {
+                    Err(fault) if fault.code == FaultCode::BadName => {
                         return Err(format!("No such process named {namespec}"));
                     }
                     Err(fault) => return Err(unexpected(&fault)),

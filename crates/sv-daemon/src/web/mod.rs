@@ -27,8 +27,9 @@
 //! * [`actions`]: start/stop/… and their messages and redirects;
 //! * `pages`: the status, tail, log and confirmation pages;
 //! * `respond`: the headers of every answer, the stylesheet and scripts;
-//! * `calls`: the page's typed calls into its daemon (the only place that
-//!   sees XML-RPC values);
+//! * `calls`: the page's calls into its daemon, worded as the page uses them
+//!   (the dispatcher's typed methods; sv_api records and faults, never an
+//!   XML-RPC value);
 //! * [`live`]: the `/events` stream; [`logview`]: log windows, the live
 //!   log and downloads (following through [`crate::http::follow`]).
 //!

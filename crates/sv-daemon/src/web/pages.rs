@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use sv_api::FaultCode;
 
-use super::calls::{self, ProcessInfo, fault_is, unexpected};
+use sv_api::ProcessInfo;
+
+use super::calls::{self, unexpected};
 use super::csrf;
 use super::forms::{Form, url_quote};
 use super::logview;
@@ -105,7 +107,7 @@ fn session_token(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue
 
 /// `index.html` without an action: the status table, with `message` above.
 pub async fn status_page(d: &Dispatcher, headers: &HeaderMap, message: Option<&str>) -> Response {
-    let Ok(infos) = calls::all_process_info(d).await else {
+    let Ok(infos) = d.all_process_info().await else {
         // Supervisor's page raises (a 500) while the daemon shuts down.
         return crate::http::error(StatusCode::INTERNAL_SERVER_ERROR);
     };
@@ -233,7 +235,7 @@ pub async fn tail_page(d: &Dispatcher, form: &Form) -> Response {
     let limit = i32::try_from(limit).unwrap_or(i32::MAX);
     let text = match calls::stdout_tail(d, name, limit).await {
         Ok(text) => text,
-        Err(fault) if fault_is(&fault, FaultCode::NoFile) => format!("No file for {name}"),
+        Err(fault) if fault.code == FaultCode::NoFile => format!("No file for {name}"),
         Err(fault) => format!("ERROR: {}", unexpected(&fault)),
     };
     render_tail(Some(name), limit, &text)
