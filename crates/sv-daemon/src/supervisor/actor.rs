@@ -218,12 +218,9 @@ impl Supervisor {
                         }
                     }
                     Err(e) => {
-                        let _ = self.step(
-                            key,
-                            Input::SignalFailed {
-                                error: e.desc().to_string(),
-                            },
-                        );
+                        let error = e.desc().to_string();
+                        self.signal_error = Some(error.clone());
+                        let _ = self.step(key, Input::SignalFailed { error });
                     }
                 },
                 Effect::ArmDeadline(at) => {

@@ -360,9 +360,11 @@ impl Supervisor {
         if !self.table.state(key).is_some_and(State::is_running) {
             return Err(OpError::NotRunning(spec.to_string()));
         }
+        self.signal_error = None;
         if let Err(Refused::NotRunning(message)) = self.step(key, Input::Stop) {
             return Err(OpError::Failed(Some(message)));
         }
+        self.refused_signal(key)?;
         Ok(key)
     }
 
@@ -371,8 +373,21 @@ impl Supervisor {
         if !self.table.state(key).is_some_and(State::is_signallable) {
             return Err(OpError::NotRunning(spec.to_string()));
         }
+        self.signal_error = None;
         self.step(key, Input::Signal { signal })
-            .map_err(|refused| OpError::Failed(Some(refused.to_string())))
+            .map_err(|refused| OpError::Failed(Some(refused.to_string())))?;
+        self.refused_signal(key)
+    }
+
+    /// FAILED with Supervisor's text when the `kill` just sent was refused
+    /// (the process keeps its state; see `Input::SignalFailed`).
+    fn refused_signal(&mut self, key: ProcKey) -> Result<(), OpError> {
+        match (self.signal_error.take(), self.table.process(key)) {
+            (Some(error), Some(process)) => {
+                Err(OpError::Failed(Some(process.signal_problem(&error))))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn send_stdin(&mut self, spec: &str, data: Vec<u8>) -> Result<(), OpError> {
