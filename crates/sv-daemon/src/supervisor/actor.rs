@@ -287,7 +287,7 @@ impl Supervisor {
                 }
                 managed.stdin = child
                     .stdin
-                    .map(|stdin| capture::StdinPipe::new(stdin.into()));
+                    .map(|stdin| crate::stdin::StdinPipe::new(stdin.into()));
                 managed.drains.clear();
                 if let Some(out) = child.stdout {
                     managed.drains.extend(capture::start_reader(
