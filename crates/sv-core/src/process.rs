@@ -114,7 +114,7 @@ pub enum Input {
         signal: i32,
     },
     /// A signal could not be delivered for a reason other than "no such
-    /// process".
+    /// process" (e.g. EPERM). Logged; the state does not change.
     SignalFailed {
         /// `kill`'s error text.
         error: String,
@@ -267,6 +267,22 @@ impl Process {
         self.spawnerr.as_deref()
     }
 
+    /// Supervisor's text for a signal `kill` refused with `error`: a stop's
+    /// ("unknown problem killing …") or another signal's ("… sending sig …").
+    /// The log line and the FAILED fault both carry it.
+    pub fn signal_problem(&self, error: &str) -> String {
+        let what = if self.killing {
+            "killing"
+        } else {
+            "sending sig"
+        };
+        format!(
+            "unknown problem {what} {} ({}):{error}",
+            self.name(),
+            self.pid
+        )
+    }
+
     /// Whether the daemon may start it automatically now: never started and
     /// `autostart` (Supervisor: STOPPED and `laststart == 0`).
     pub fn wants_autostart(&self) -> bool {
@@ -347,14 +363,12 @@ impl Process {
                 });
             }
             Input::SignalFailed { error } => {
-                let message = format!(
-                    "unknown problem killing {} ({}):{error}",
-                    self.name(),
-                    self.pid
-                );
+                // Supervisor moves the process to UNKNOWN and forgets its
+                // pid, which orphans a live child and breaks stop and start.
+                // We only report it: the state, the pid and a stop's SIGKILL
+                // deadline stand, so the daemon keeps trying to end it.
+                let message = self.signal_problem(&error);
                 self.log(&mut fx, LogLevel::Critical, message);
-                self.deadline = None;
-                self.change_state(State::Unknown, true, &mut fx);
             }
         }
         Ok(fx)

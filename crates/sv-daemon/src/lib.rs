@@ -19,7 +19,8 @@
 //!   [`fcgi`]: the listening sockets of `[fcgi-program:x]` groups.
 //! * [`capture`]: pipe readers and child log files; [`logfile`]: the
 //!   rotating file; [`mainlog`]: supervisord's own log; [`logread`]: reading
-//!   logs back for the RPC layer.
+//!   logs back for the RPC layer; [`stdin`]: the bounded queue to a child's
+//!   stdin.
 //!
 //! * [`http`]: the HTTP servers (auth, `/RPC2`, log streams); [`rpc`]: the
 //!   [`rpc::Dispatcher`], decoding with `sv_api::Request` and answering with
@@ -40,6 +41,7 @@ pub mod rpc;
 pub mod run;
 pub mod spawn;
 pub mod spawner;
+pub mod stdin;
 pub mod supervisor;
 pub mod sys;
 pub mod web;

@@ -9,9 +9,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Gid, Pid, Uid, User, fork, setsid};
+use nix::unistd::{ForkResult, Gid, Uid, User, fork, setsid};
 use sv_core::process::ExitStatus;
 
 /// A system call the daemon needed failed. The texts are Supervisor's where
@@ -228,30 +226,48 @@ pub fn daemonize(directory: Option<&str>, umask: u32) -> Option<(bool, String)> 
 }
 
 /// `kill(pid, sig)`; a negative pid signals the process group.
+///
+/// A raw `kill`, not nix's: nix's `Signal` has no signal 0 and no real-time
+/// signals, and Supervisor delivers both (`signalProcess(x, 0)`,
+/// `stopsignal=RTMIN`). The number was validated against Supervisor's list
+/// when it was read; the kernel still answers EINVAL for anything else.
 pub fn send_signal(pid: i32, signal: i32) -> Result<(), Errno> {
-    let sig = Signal::try_from(signal).map_err(|_| Errno::EINVAL)?;
-    kill(Pid::from_raw(pid), sig)
+    // SAFETY: kill(2) takes two plain integers and touches no memory of ours.
+    let rc = unsafe { libc::kill(pid, signal) };
+    if rc == 0 { Ok(()) } else { Err(Errno::last()) }
 }
 
 /// Reap every child that has exited, without blocking.
+///
+/// A raw `waitpid`, not nix's: nix turns a status it cannot name (a child
+/// killed by a real-time signal, e.g. `stopsignal=RTMIN`) into an error
+/// *after* the kernel has reaped the child, and that exit would be lost.
 pub fn reap_all() -> Vec<(u32, ExitStatus)> {
     let mut reaped = Vec::new();
     loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(pid, code)) => {
-                reaped.push((pid.as_raw() as u32, ExitStatus::Exited(code)))
-            }
-            Ok(WaitStatus::Signaled(pid, sig, core)) => reaped.push((
-                pid.as_raw() as u32,
-                ExitStatus::Signaled {
-                    signal: sig as i32,
-                    core_dumped: core,
-                },
-            )),
-            Ok(WaitStatus::StillAlive) | Err(_) => break,
-            // Stopped/continued children are still ours; keep looking.
-            Ok(_) => continue,
+        let mut status: libc::c_int = 0;
+        // SAFETY: `status` is a live c_int the call writes; WNOHANG never
+        // blocks.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid == -1 && Errno::last() == Errno::EINTR {
+            continue;
         }
+        // 0: children remain but none has ended; -1: none left (ECHILD).
+        if pid <= 0 {
+            break;
+        }
+        let exit = if libc::WIFEXITED(status) {
+            ExitStatus::Exited(libc::WEXITSTATUS(status))
+        } else if libc::WIFSIGNALED(status) {
+            ExitStatus::Signaled {
+                signal: libc::WTERMSIG(status),
+                core_dumped: libc::WCOREDUMP(status),
+            }
+        } else {
+            // Stopped/continued children are still ours; keep looking.
+            continue;
+        };
+        reaped.push((pid as u32, exit));
     }
     reaped
 }

@@ -385,6 +385,55 @@ fn stop_sends_stopsignal_then_sigkill_after_stopwaitsecs() {
     );
 }
 
+/// Issue 15, hole 2: a signal the kernel refuses (EPERM…) is logged and
+/// changes nothing — not the state, not the pid, not a stop's SIGKILL
+/// deadline (Supervisor went to UNKNOWN and forgot the pid, orphaning the
+/// child and breaking stop and start).
+#[test]
+fn a_failed_signal_changes_no_state() {
+    let mut p = proc_with(|c| c.stopwaitsecs = 5);
+    started(&mut p, 300, 0.0);
+    step(&mut p, Input::Deadline, 1.0);
+    step(&mut p, Input::Signal { signal: 34 }, 2.0);
+    let fx = step(
+        &mut p,
+        Input::SignalFailed {
+            error: "Operation not permitted".into(),
+        },
+        2.0,
+    );
+    assert!(states(&fx).is_empty());
+    assert_eq!(
+        logs(&fx),
+        [(
+            LogLevel::Critical,
+            "unknown problem sending sig web (300):Operation not permitted".to_string()
+        )]
+    );
+    assert_eq!((p.state(), p.pid()), (State::Running, 300));
+
+    step(&mut p, Input::Stop, 10.0);
+    let fx = step(
+        &mut p,
+        Input::SignalFailed {
+            error: "Operation not permitted".into(),
+        },
+        10.0,
+    );
+    assert!(states(&fx).is_empty());
+    assert_eq!(
+        logs(&fx)[0].1,
+        "unknown problem killing web (300):Operation not permitted"
+    );
+    assert_eq!((p.state(), p.pid()), (State::Stopping, 300));
+    assert_eq!(
+        p.deadline(),
+        Some(Duration::from_secs(15)),
+        "SIGKILL still follows"
+    );
+    assert_eq!(signals(&step(&mut p, Input::Deadline, 15.0)), [(300, 9)]);
+}
+
 #[test]
 fn stop_and_kill_as_group() {
     let mut p = proc_with(|c| {
@@ -534,6 +583,9 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(Input::Stop),
         Just(Input::GiveUp),
         Just(Input::Signal { signal: 1 }),
+        Just(Input::SignalFailed {
+            error: "EPERM".into()
+        }),
     ]
 }
 

@@ -48,6 +48,17 @@ pub(super) fn read_interrupted() -> RpcError {
     RpcError::with_detail(FaultCode::Failed, "log read interrupted")
 }
 
+/// A log read inside a `system.multicall` whose reply already holds
+/// `limit` bytes of log text.
+pub(super) fn multicall_log_limit(limit: usize) -> RpcError {
+    RpcError::with_detail(
+        FaultCode::Failed,
+        format!(
+            "multicall reply already holds {limit} bytes of log text; read the rest in another call"
+        ),
+    )
+}
+
 impl From<ReadError> for RpcError {
     fn from(error: ReadError) -> Self {
         match error {

@@ -54,6 +54,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::supervisor::{DaemonInfo, Op, Reply};
 
 pub use control::Outcome;
+pub use system::MULTICALL_LOG_LIMIT;
 
 /// The Supervisor release we report (`getSupervisorVersion`).
 pub const SUPERVISOR_VERSION: &str = crate::SUPERVISOR_VERSION;

@@ -215,12 +215,9 @@ impl Supervisor {
                         }
                     }
                     Err(e) => {
-                        let _ = self.step(
-                            key,
-                            Input::SignalFailed {
-                                error: e.desc().to_string(),
-                            },
-                        );
+                        let error = e.desc().to_string();
+                        self.signal_error = Some(error.clone());
+                        let _ = self.step(key, Input::SignalFailed { error });
                     }
                 },
                 Effect::ArmDeadline(at) => {
@@ -287,7 +284,7 @@ impl Supervisor {
                 }
                 managed.stdin = child
                     .stdin
-                    .map(|stdin| capture::StdinPipe::new(stdin.into()));
+                    .map(|stdin| crate::stdin::StdinPipe::new(stdin.into()));
                 managed.drains.clear();
                 if let Some(out) = child.stdout {
                     managed.drains.extend(capture::start_reader(

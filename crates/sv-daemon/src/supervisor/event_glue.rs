@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use sv_core::events::{self as ev, Listener, ListenerAction, Ticks};
 use sv_core::process::{Input, State};
-use tokio::sync::mpsc;
 
 use super::table::ProcKey;
 use super::{BusEvent, Supervisor};
-use crate::capture::{self, ChildOutput};
+use crate::capture::ChildOutput;
+use crate::stdin::{StdinPipe, StdinQueue};
 
 /// The event machinery: every bus event also goes to the listener pools.
 impl Supervisor {
@@ -64,12 +64,12 @@ impl Supervisor {
                 taken.push((*key, running, listener));
             }
         }
-        let stdins: Vec<Option<mpsc::UnboundedSender<Vec<u8>>>> = taken
+        let stdins: Vec<Option<StdinQueue>> = taken
             .iter()
             .map(|(key, _, _)| {
                 self.table
                     .get_mut(*key)
-                    .and_then(|m| m.stdin.as_mut().and_then(capture::StdinPipe::sender))
+                    .and_then(|m| m.stdin.as_mut().and_then(StdinPipe::sender))
             })
             .collect();
         let server = self.config.supervisord.identifier.clone();
@@ -86,7 +86,7 @@ impl Supervisor {
                     stdins
                         .get(i)
                         .and_then(Option::as_ref)
-                        .is_some_and(|tx| tx.send(bytes.to_vec()).is_ok())
+                        .is_some_and(|tx| tx.send_event(bytes.to_vec()).is_ok())
                 },
                 &mut log,
             );

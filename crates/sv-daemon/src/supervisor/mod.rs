@@ -139,6 +139,9 @@ pub struct Supervisor {
     /// What the pipe readers report (events, listener answers).
     output_tx: mpsc::UnboundedSender<ChildOutput>,
     output_rx: Option<mpsc::UnboundedReceiver<ChildOutput>>,
+    /// The last `kill` that failed for a reason other than ESRCH, for the
+    /// operation that sent it to answer FAILED (the state is left alone).
+    signal_error: Option<String>,
 }
 
 impl Supervisor {
@@ -187,6 +190,7 @@ impl Supervisor {
             next_tick: None,
             output_tx,
             output_rx: Some(output_rx),
+            signal_error: None,
         }
     }
 

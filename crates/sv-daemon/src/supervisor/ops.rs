@@ -19,6 +19,7 @@ use super::groups::GroupDef;
 use super::table::ProcKey;
 use super::waiters::{STOP_REPORT_EVERY, Waiter};
 use super::{BusEvent, Supervisor};
+use crate::stdin::{StdinError, StdinPipe};
 
 /// The answer channel of an operation.
 pub type Reply<T> = oneshot::Sender<Result<T, OpError>>;
@@ -360,9 +361,11 @@ impl Supervisor {
         if !self.table.state(key).is_some_and(State::is_running) {
             return Err(OpError::NotRunning(spec.to_string()));
         }
+        self.signal_error = None;
         if let Err(Refused::NotRunning(message)) = self.step(key, Input::Stop) {
             return Err(OpError::Failed(Some(message)));
         }
+        self.refused_signal(key)?;
         Ok(key)
     }
 
@@ -371,8 +374,21 @@ impl Supervisor {
         if !self.table.state(key).is_some_and(State::is_signallable) {
             return Err(OpError::NotRunning(spec.to_string()));
         }
+        self.signal_error = None;
         self.step(key, Input::Signal { signal })
-            .map_err(|refused| OpError::Failed(Some(refused.to_string())))
+            .map_err(|refused| OpError::Failed(Some(refused.to_string())))?;
+        self.refused_signal(key)
+    }
+
+    /// FAILED with Supervisor's text when the `kill` just sent was refused
+    /// (the process keeps its state; see `Input::SignalFailed`).
+    fn refused_signal(&mut self, key: ProcKey) -> Result<(), OpError> {
+        match (self.signal_error.take(), self.table.process(key)) {
+            (Some(error), Some(process)) => {
+                Err(OpError::Failed(Some(process.signal_problem(&error))))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn send_stdin(&mut self, spec: &str, data: Vec<u8>) -> Result<(), OpError> {
@@ -383,16 +399,16 @@ impl Supervisor {
         if m.process.pid() == 0 || m.process.state() == State::Stopping {
             return Err(OpError::NotRunning(spec.to_string()));
         }
-        let sent = m
-            .stdin
-            .as_mut()
-            .and_then(|pipe| pipe.sender())
-            .is_some_and(|queue| queue.send(data).is_ok());
-        if sent {
-            Ok(())
-        } else {
-            Err(OpError::NoFile(Some(spec.to_string())))
-        }
+        let sent = match m.stdin.as_mut().and_then(StdinPipe::sender) {
+            Some(queue) => queue.send(data),
+            None => Err(StdinError::Closed),
+        };
+        // Supervisor's fault for a write that cannot be done (EPIPE) is
+        // NO_FILE with the name; a full queue says why after the name.
+        sent.map_err(|e| match e {
+            StdinError::Closed => OpError::NoFile(Some(spec.to_string())),
+            full @ StdinError::Full { .. } => OpError::NoFile(Some(format!("{spec}: {full}"))),
+        })
     }
 
     /// `reloadConfig`: read the file again and compare its groups with the

@@ -18,7 +18,7 @@ pub(crate) struct Managed {
     pub process: Process,
     /// The child's stdin pipe (`sendProcessStdin`, listener events); its
     /// writer starts on first use.
-    pub stdin: Option<capture::StdinPipe>,
+    pub stdin: Option<crate::stdin::StdinPipe>,
     /// The current child's stdout/stderr readers, read dry at its exit.
     pub drains: Vec<capture::Drain>,
     pub logs: ChildLogs,

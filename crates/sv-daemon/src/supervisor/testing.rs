@@ -35,6 +35,8 @@ struct World {
     check_failures: HashMap<String, SpawnError>,
     /// Children end by themselves on these signals (as `Signaled`).
     die_on: Vec<i32>,
+    /// Every `kill` to a live child fails with this (EPERM…).
+    refuse_signals: Option<Errno>,
     notice: Arc<Notify>,
 }
 
@@ -96,6 +98,12 @@ impl FakeChildren {
             .insert(name.to_string(), error);
     }
 
+    /// From now on, every `kill` to a live child fails with `errno`
+    /// (`None`: they succeed again).
+    pub fn refuse_signals(&self, errno: Option<Errno>) {
+        self.0.borrow_mut().refuse_signals = errno;
+    }
+
     /// From now on, children die when sent `signal`.
     pub fn die_on(&self, signal: i32) {
         self.0.borrow_mut().die_on.push(signal);
@@ -147,6 +155,9 @@ impl Spawner for FakeSpawner {
             world.signals.push((pid, signal));
             if !world.live.contains_key(&target) {
                 return Err(Errno::ESRCH);
+            }
+            if let Some(errno) = world.refuse_signals {
+                return Err(errno);
             }
             world.die_on.contains(&signal)
         };

@@ -520,6 +520,56 @@ async fn signal_process_reaches_a_running_child_only() {
     assert_eq!(fault(&mut not), "NOT_RUNNING: b");
 }
 
+/// Issue 15, hole 2: a `kill` the kernel refuses answers FAILED with
+/// Supervisor's text and leaves the process as it was (Supervisor: UNKNOWN,
+/// pid forgotten, the child orphaned); stop and start keep working after.
+#[tokio::test(start_paused = true)]
+async fn a_refused_kill_answers_failed_and_changes_no_state() {
+    let mut h = Harness::new(&program("a", "startsecs=0"));
+    h.advance(0.0).await;
+    let pid = h.kids.pid_of("a").expect("running");
+    h.kids.refuse_signals(Some(nix::errno::Errno::EPERM));
+    let mut refused = h.ask(|reply| Op::Signal {
+        spec: "a".into(),
+        signal: 10,
+        reply,
+    });
+    assert_eq!(
+        fault(&mut refused),
+        format!("FAILED: unknown problem sending sig a ({pid}):Operation not permitted")
+    );
+    assert_eq!(h.state("a"), State::Running);
+    assert_eq!(h.kids.pid_of("a"), Some(pid));
+    let mut stop = h.ask(|reply| Op::Stop {
+        spec: "a".into(),
+        wait: false,
+        reply,
+    });
+    assert_eq!(
+        fault(&mut stop),
+        format!("FAILED: unknown problem killing a ({pid}):Operation not permitted")
+    );
+    assert_eq!(h.state("a"), State::Stopping, "SIGKILL still follows");
+    h.kids.refuse_signals(None);
+    h.advance(10.0).await;
+    assert_eq!(h.kids.signals().last(), Some(&(pid as i32, SIGKILL)));
+    h.end(
+        "a",
+        ExitStatus::Signaled {
+            signal: SIGKILL,
+            core_dumped: false,
+        },
+    );
+    assert_eq!(h.state("a"), State::Stopped);
+    let mut start = h.ask(|reply| Op::Start {
+        spec: "a".into(),
+        wait: false,
+        reply,
+    });
+    assert_eq!(answer(&mut start), Some(Ok(())));
+    assert!(h.kids.pid_of("a").is_some_and(|p| p != pid));
+}
+
 #[tokio::test(start_paused = true)]
 async fn process_info_reports_the_fake_pid_and_fixed_clock() {
     let mut h = Harness::new(&program("a", "startsecs=0"));
