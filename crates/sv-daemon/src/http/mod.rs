@@ -111,6 +111,14 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
 }
 
 async fn rpc(app: App, request: Request) -> Response {
+    // Any web page can make a browser POST here (`mode: 'no-cors'`,
+    // `Content-Type: text/plain` needs no preflight), with cached Basic
+    // credentials or none needed. Such a request says where it comes from;
+    // XML-RPC clients send neither `Sec-Fetch-Site` nor `Origin` and are
+    // not affected. The same rule as the page's actions (web/csrf.rs).
+    if crate::web::csrf::cross_site(request.headers()) {
+        return error(StatusCode::FORBIDDEN);
+    }
     if request.method() != Method::POST {
         return error(StatusCode::BAD_REQUEST);
     }

@@ -1,0 +1,144 @@
+//! Issue 15's holes at the HTTP edge, one regression test each, named after
+//! the bug.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use support::daemon::TestDaemon;
+
+const RPC_SERVERS: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
+
+/// base64("user:pw").
+const AUTH: &str = "Authorization: Basic dXNlcjpwdw==\r\n";
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    l.local_addr().expect("bound").port()
+}
+
+/// A daemon with an inet server on 127.0.0.1 asking for `user`/`pw`, and
+/// one program, `sleeper`, RUNNING.
+fn inet_daemon() -> (TestDaemon, u16) {
+    let port = free_port();
+    let d = TestDaemon::start(&format!(
+        "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=pw\n{RPC_SERVERS}\
+         [program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n"
+    ));
+    d.wait_log("success: sleeper entered RUNNING state");
+    (d, port)
+}
+
+fn call(method: &str, name: Option<&str>) -> String {
+    let params = name
+        .map(|n| format!("<param><value><string>{n}</string></value></param>"))
+        .unwrap_or_default();
+    format!(
+        "<?xml version='1.0'?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
+    )
+}
+
+/// Send `request`, read the answer until the server closes or, for a
+/// stream, until `limit` has passed; the text read.
+fn exchange(port: u16, request: &str, limit: Duration) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(limit)).expect("timeout");
+    s.write_all(request.as_bytes()).expect("write");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `POST /RPC2` with `Connection: close` and `headers` (each ending in CRLF).
+fn post(port: u16, body: &str, headers: &str) -> String {
+    exchange(
+        port,
+        &format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        Duration::from_secs(10),
+    )
+}
+
+fn status_of(response: &str) -> u16 {
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+fn sleeper_state(port: u16) -> String {
+    let info = post(
+        port,
+        &call("supervisor.getProcessInfo", Some("sleeper")),
+        AUTH,
+    );
+    let state = info
+        .split("<name>statename</name>")
+        .nth(1)
+        .and_then(|rest| rest.split("<string>").nth(1))
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or("?");
+    state.to_string()
+}
+
+/// Issue 15 item 1: any web page could make a browser POST an XML-RPC call
+/// (`mode: 'no-cors'`, `Content-Type: text/plain`) to `/RPC2`, and the
+/// daemon did it. A browser says where the request comes from
+/// (`Sec-Fetch-Site`, `Origin`); such a request is now refused with 403 and
+/// nothing is done, while clients that send neither header (xmlrpc.client,
+/// curl, supervisorctl) and the server's own origin keep working.
+#[test]
+fn rpc2_refuses_cross_site_browser_requests() {
+    let (mut d, port) = inet_daemon();
+    let stop = call("supervisor.stopProcess", Some("sleeper"));
+    let plain = "Content-Type: text/plain\r\n";
+    let forged = [
+        (
+            "the issue's reproduction",
+            "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n",
+        ),
+        ("same-site", "Sec-Fetch-Site: same-site\r\n"),
+        ("foreign Origin alone", "Origin: http://evil.example\r\n"),
+        ("another port's Origin", "Origin: http://127.0.0.1:1\r\n"),
+        ("opaque Origin", "Origin: null\r\n"),
+    ];
+    for (what, headers) in forged {
+        let answer = post(port, &stop, &format!("{AUTH}{plain}{headers}"));
+        assert_eq!(status_of(&answer), 403, "{what}: {answer}");
+        assert!(!answer.contains("<methodResponse>"), "{what}: {answer}");
+        assert_eq!(sleeper_state(port), "RUNNING", "{what}: nothing is done");
+    }
+    // The server's own origin (a page of this server) and a request the
+    // user typed are not cross-site.
+    let own = format!("Origin: http://127.0.0.1:{port}\r\n");
+    let answer = post(
+        port,
+        &call("supervisor.getState", None),
+        &format!("{AUTH}{own}"),
+    );
+    assert_eq!(status_of(&answer), 200, "own origin: {answer}");
+    let typed = "Sec-Fetch-Site: none\r\n";
+    let answer = post(
+        port,
+        &call("supervisor.getState", None),
+        &format!("{AUTH}{typed}"),
+    );
+    assert_eq!(status_of(&answer), 200, "Sec-Fetch-Site: none: {answer}");
+    // A script sends neither header and is served as before.
+    let answer = post(port, &stop, &format!("{AUTH}Content-Type: text/xml\r\n"));
+    assert_eq!(status_of(&answer), 200, "{answer}");
+    assert!(answer.contains("<boolean>1</boolean>"), "{answer}");
+    assert_eq!(sleeper_state(port), "STOPPED");
+    d.shutdown();
+}
