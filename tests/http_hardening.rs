@@ -142,3 +142,52 @@ fn rpc2_refuses_cross_site_browser_requests() {
     assert_eq!(sleeper_state(port), "STOPPED");
     d.shutdown();
 }
+
+/// Issue 15 item 5: `/download?processname=<html>` answered a 404 repeating
+/// the name without `X-Content-Type-Options: nosniff`, and so did other
+/// error answers; every answer of every route now carries it.
+#[test]
+fn every_answer_carries_nosniff() {
+    let (mut d, port) = inet_daemon();
+    let get = |path: &str, auth: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{auth}\r\n")
+    };
+    let body = call("supervisor.getState", None);
+    let rpc = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{AUTH}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let requests = [
+        (
+            "download of an unknown process",
+            get("/download?processname=%3Cb%3Ex%3C/b%3E", AUTH),
+            404,
+        ),
+        ("unknown path", get("/nothing-here", AUTH), 404),
+        ("no credentials", get("/", ""), 401),
+        ("GET /RPC2", get("/RPC2", AUTH), 400),
+        ("POST /RPC2", rpc, 200),
+        ("/ok.html", get("/ok.html", AUTH), 200),
+        ("unknown /logtail", get("/logtail/nosuch", AUTH), 404),
+        ("/logtail stream", get("/logtail/sleeper", AUTH), 200),
+        ("/mainlogtail stream", get("/mainlogtail", AUTH), 200),
+        ("the page", get("/", AUTH), 200),
+        (
+            "the stylesheet",
+            get("/stylesheets/supervisor.css", AUTH),
+            200,
+        ),
+    ];
+    for (what, request, status) in requests {
+        // Streams never end: half a second is enough for their headers.
+        let answer = exchange(port, &request, Duration::from_millis(500));
+        let head = answer.split("\r\n\r\n").next().unwrap_or("");
+        assert_eq!(status_of(head), status, "{what}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("\r\nx-content-type-options: nosniff"),
+            "{what}: {head}"
+        );
+    }
+    d.shutdown();
+}
