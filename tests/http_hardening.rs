@@ -1,13 +1,20 @@
 //! Issue 15's holes at the HTTP edge, one regression test each, named after
-//! the bug.
+//! the bug: cross-site browser requests to `/RPC2`, answers without
+//! `X-Content-Type-Options: nosniff`, and a busy daemon's unix socket taken
+//! over by a second daemon. (The unix socket's mode at bind time is a unit
+//! test in `crates/sv-daemon/src/http/bind.rs`.)
 
 mod support;
 
+use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::fs::MetadataExt;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::daemon::TestDaemon;
+use support::bin::{SUPERVISORD, wait_until};
+use support::daemon::{DEADLINE, TestDaemon, config_text};
 
 const RPC_SERVERS: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
 
@@ -190,4 +197,55 @@ fn every_answer_carries_nosniff() {
         );
     }
     d.shutdown();
+}
+
+/// Issue 15 item 4: a second supervisord on the same unix socket path took
+/// a busy first daemon's socket for stale when it did not answer within
+/// 1 s, unlinked it and started. A socket that accepts a connection is
+/// live however long its owner takes to answer; only a refused connection
+/// means stale. The "busy daemon" here is a listener that never accepts.
+#[test]
+fn a_busy_daemons_socket_is_not_taken_for_stale() {
+    let dir = support::bin::tempdir();
+    let sock = dir.path().join("s.sock");
+    let busy = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+    let inode = fs::metadata(&sock).expect("bound").ino();
+    let conf = dir.path().join("c.conf");
+    fs::write(
+        &conf,
+        config_text(
+            dir.path(),
+            "",
+            &format!("[unix_http_server]\nfile={}\n{RPC_SERVERS}", sock.display()),
+        ),
+    )
+    .expect("write config");
+    let mut child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start supervisord");
+    let exited = wait_until(DEADLINE, || child.try_wait().ok().flatten().is_some());
+    if !exited {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wait");
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(exited, "the second daemon started: {stderr}");
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Another program is already listening"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Unlinking stale socket"), "{stderr}");
+    // The first owner's socket is still linked, the same file.
+    let now = fs::metadata(&sock).map(|m| m.ino()).ok();
+    assert_eq!(now, Some(inode), "the live socket was replaced");
+    drop(busy);
 }

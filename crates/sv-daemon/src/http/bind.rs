@@ -5,7 +5,6 @@
 //!
 //! Serving the bound sockets is [`super::serve`]'s job.
 
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,18 +83,35 @@ fn set_backlog(fd: &impl std::os::fd::AsRawFd) {
     }
 }
 
-/// Whether something answers HTTP on the unix socket `path`.
+/// How long `connect` to an existing unix socket may wait before its owner
+/// is taken to be alive but busy (with a full backlog, `connect` waits).
+const CONNECT_WAIT: Duration = Duration::from_secs(1);
+
+/// Whether a live program owns the unix socket at `path`. Only a refused
+/// connection (nobody listening) or a vanished file means stale. A
+/// connection accepted into the backlog means alive however long its owner
+/// takes to answer: Supervisor waits for the answer, and an earlier version
+/// of ours took a busy daemon's silence for death and unlinked its socket.
+/// A `connect` still waiting after [`CONNECT_WAIT`], or failing any other
+/// way, also counts as alive: never unlink what we cannot prove dead.
 fn socket_alive(path: &Path) -> bool {
-    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(path) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    if stream.write_all(b"GET / HTTP/1.0\r\n\r\n").is_err() {
-        return false;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = path.to_path_buf();
+    // A thread, because a blocking unix `connect` has no timeout of its
+    // own; if it is still waiting, the daemon refuses to start and exits.
+    let probe = std::thread::Builder::new()
+        .name("socket-probe".into())
+        .spawn(move || {
+            let _ = tx.send(std::os::unix::net::UnixStream::connect(&target).map(drop));
+        });
+    if probe.is_err() {
+        return true;
     }
-    let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(n) if n > 0)
+    match rx.recv_timeout(CONNECT_WAIT) {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => !matches!(e.raw_os_error(), Some(libc::ECONNREFUSED | libc::ENOENT)),
+        Err(_) => true,
+    }
 }
 
 fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindError> {
