@@ -249,3 +249,143 @@ fn a_busy_daemons_socket_is_not_taken_for_stale() {
     assert_eq!(now, Some(inode), "the live socket was replaced");
     drop(busy);
 }
+
+/// Start `supervisord -c conf` under `ulimit -n <nofile>` (soft and hard)
+/// with `env`, and wait for it to be up.
+fn daemon_with_fd_limit(body: &str, nofile: u32, env: &[(&str, &str)]) -> TestDaemon {
+    let dir = support::bin::tempdir();
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(&conf, config_text(dir.path(), "minfds=64", body)).expect("write config");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" -c \"$1\""))
+        .arg(SUPERVISORD)
+        .arg(&conf)
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start supervisord");
+    TestDaemon::adopt(dir, child)
+}
+
+/// Whether the server closed `stream` (EOF or reset) within `limit`,
+/// rather than leaving it open.
+fn closed_by_server(stream: &mut TcpStream, limit: Duration) -> bool {
+    let _ = stream.set_read_timeout(Some(limit));
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+/// `supervisor.getState` over the unix socket, within `limit`.
+fn unix_state(sock: &std::path::Path, limit: Duration) -> String {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(limit));
+    let body = call("supervisor.getState", None);
+    let request = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    if s.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// Issue 15 item 3: with no cap on open connections, 150 idle TCP
+/// connections under a 128-descriptor limit took every descriptor: the
+/// unix socket stopped answering (`supervisorctl status` hung) and
+/// respawns failed ("too many open files to spawn") until the 30 s header
+/// timeout. Each server now holds at most a quarter of the descriptor limit
+/// (and at most `SV_HTTP_MAX_CONNECTIONS`); excess connections are closed
+/// at once, and local control and spawning keep working.
+#[test]
+fn idle_connections_cannot_exhaust_descriptors() {
+    let port = free_port();
+    let mut d = daemon_with_fd_limit(
+        &format!(
+            "[unix_http_server]\nfile=%(here)s/s.sock\n[inet_http_server]\nport=127.0.0.1:{port}\n{RPC_SERVERS}\
+             [program:crashy]\ncommand=sh -c 'sleep 0.2; exit 1'\nstartsecs=0\nautorestart=true\n"
+        ),
+        128,
+        &[],
+    );
+    d.wait_log("spawned: 'crashy'");
+    let mut idle: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    let answer = unix_state(&d.path("s.sock"), Duration::from_secs(5));
+    assert!(
+        answer.contains("RUNNING"),
+        "local control works: {answer:?}"
+    );
+    let spawned = d.count("spawned: 'crashy'");
+    d.wait_count("spawned: 'crashy'", spawned + 2);
+    assert_eq!(d.count("too many open files"), 0, "{}", d.log_text());
+    let last = idle.last_mut().expect("150 connections");
+    assert!(
+        closed_by_server(last, Duration::from_secs(5)),
+        "a connection past the cap is closed at once"
+    );
+    drop(idle);
+    d.shutdown();
+}
+
+/// The cap is configurable (`SV_HTTP_MAX_CONNECTIONS`), bounds streams
+/// (`/logtail` holds its connection), and frees a slot when a connection
+/// ends.
+#[test]
+fn connections_past_the_configured_cap_are_closed_at_once() {
+    let port = free_port();
+    let mut d = TestDaemon::start_with_env(
+        "",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n{RPC_SERVERS}\
+             [program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n"
+        ),
+        &[("SV_HTTP_MAX_CONNECTIONS", "3")],
+    );
+    d.wait_log("success: sleeper entered RUNNING state");
+    let stream = |path: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("write");
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).expect("a status line");
+        assert_eq!(&head, b"HTTP/1.1 200", "{path}");
+        s
+    };
+    let held = [
+        stream("/logtail/sleeper"),
+        stream("/mainlogtail"),
+        stream("/events"),
+    ];
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    assert!(
+        closed_by_server(&mut extra, Duration::from_secs(5)),
+        "the fourth connection is closed at once"
+    );
+    drop(held);
+    assert!(
+        wait_until(DEADLINE, || post(
+            port,
+            &call("supervisor.getState", None),
+            ""
+        )
+        .contains("RUNNING")),
+        "slots are freed when connections end"
+    );
+    d.shutdown();
+}
