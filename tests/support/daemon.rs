@@ -56,6 +56,13 @@ impl TestDaemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("cannot start supervisord");
+        Self::adopt(dir, child)
+    }
+
+    /// A daemon started by the caller (`child`, in `dir` with
+    /// `supervisord.conf` written by [`config_text`]), once it is up.
+    pub fn adopt(dir: tempfile::TempDir, child: Child) -> Self {
+        let conf = dir.path().join("supervisord.conf");
         let daemon = TestDaemon {
             log: dir.path().join("supervisord.log"),
             pidfile: dir.path().join("supervisord.pid"),

@@ -5,7 +5,6 @@
 //!
 //! Serving the bound sockets is [`super::serve`]'s job.
 
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -84,36 +83,110 @@ fn set_backlog(fd: &impl std::os::fd::AsRawFd) {
     }
 }
 
-/// Whether something answers HTTP on the unix socket `path`.
+/// How long `connect` to an existing unix socket may wait before its owner
+/// is taken to be alive but busy (with a full backlog, `connect` waits).
+const CONNECT_WAIT: Duration = Duration::from_secs(1);
+
+/// Whether a live program owns the unix socket at `path`. Only a refused
+/// connection (nobody listening) or a vanished file means stale. A
+/// connection accepted into the backlog means alive however long its owner
+/// takes to answer: Supervisor waits for the answer, and an earlier version
+/// of ours took a busy daemon's silence for death and unlinked its socket.
+/// A `connect` still waiting after [`CONNECT_WAIT`], or failing any other
+/// way, also counts as alive: never unlink what we cannot prove dead.
 fn socket_alive(path: &Path) -> bool {
-    let Ok(mut stream) = std::os::unix::net::UnixStream::connect(path) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    if stream.write_all(b"GET / HTTP/1.0\r\n\r\n").is_err() {
-        return false;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = path.to_path_buf();
+    // A thread, because a blocking unix `connect` has no timeout of its
+    // own; if it is still waiting, the daemon refuses to start and exits.
+    let probe = std::thread::Builder::new()
+        .name("socket-probe".into())
+        .spawn(move || {
+            let _ = tx.send(std::os::unix::net::UnixStream::connect(&target).map(drop));
+        });
+    if probe.is_err() {
+        return true;
     }
-    let mut byte = [0u8; 1];
-    matches!(stream.read(&mut byte), Ok(n) if n > 0)
+    match rx.recv_timeout(CONNECT_WAIT) {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => !matches!(e.raw_os_error(), Some(libc::ECONNREFUSED | libc::ENOENT)),
+        Err(_) => true,
+    }
+}
+
+/// Where a unix socket is bound before it is linked into place: a
+/// directory of its own, mode 0700, beside the final name (so the hard link
+/// stays on one filesystem). Removed, with the socket, when dropped.
+#[derive(Debug)]
+struct TempName {
+    /// The private directory.
+    dir: PathBuf,
+    /// The socket inside it.
+    socket: PathBuf,
+}
+
+impl Drop for TempName {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// A new directory only we can enter, in `parent`, with a random name.
+fn private_dir(parent: &Path) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    for _ in 0..8 {
+        let mut bytes = [0u8; 4];
+        let suffix = match getrandom::fill(&mut bytes) {
+            Ok(()) => hex::encode(bytes),
+            Err(_) => std::process::id().to_string(),
+        };
+        let dir = parent.join(format!(".sv{suffix}"));
+        // mkdir never follows or reuses an existing entry: a directory
+        // created here is ours, and its mode can only be narrower than
+        // 0700 under the umask (fixed just below).
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::ErrorKind::AlreadyExists.into())
+}
+
+/// A listening unix socket for `file`, bound in a [`private_dir`] beside
+/// it. `bind` gives the socket the umask's mode (often 0775 or 0777) until
+/// it is chmod-ed; bound where no one else can enter, it is never reachable
+/// with that mode. (The umask is process-wide, so narrowing it around the
+/// bind could affect other threads; Supervisor binds at `<file>.<pid>`,
+/// reachable in between.)
+fn bind_hidden(file: &str) -> std::io::Result<(std::os::unix::net::UnixListener, TempName)> {
+    let parent = match Path::new(file).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let dir = private_dir(parent)?;
+    let temp = TempName {
+        socket: dir.join("s"),
+        dir,
+    };
+    let listener = std::os::unix::net::UnixListener::bind(&temp.socket)?;
+    Ok((listener, temp))
 }
 
 fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindError> {
     let path = PathBuf::from(file);
     // Bind a private name, set its mode, then link it into place: the
     // socket never exists under its real name with the wrong mode.
-    let temp = PathBuf::from(format!("{file}.{}", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    let listener =
-        std::os::unix::net::UnixListener::bind(&temp).map_err(|source| BindError::Unix {
-            file: file.to_string(),
-            source,
-        })?;
-    let cleanup = || {
-        let _ = std::fs::remove_file(&temp);
-    };
-    if let Err(e) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(chmod)) {
-        cleanup();
+    let (listener, temp) = bind_hidden(file).map_err(|source| BindError::Unix {
+        file: file.to_string(),
+        source,
+    })?;
+    // `temp` is removed on every return, by its `Drop`.
+    if let Err(e) = std::fs::set_permissions(&temp.socket, std::fs::Permissions::from_mode(chmod)) {
         return Err(BindError::Chmod {
             file: file.to_string(),
             source: e,
@@ -121,13 +194,12 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindErr
     }
     let mut attempts = 0;
     loop {
-        match std::fs::hard_link(&temp, &path) {
+        match std::fs::hard_link(&temp.socket, &path) {
             Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 3 => {
                 attempts += 1;
                 // Never delete a live daemon's socket: only a dead one.
                 if socket_alive(&path) {
-                    cleanup();
                     return Err(BindError::AddressInUse);
                 }
                 eprintln!("Unlinking stale socket {file}");
@@ -135,7 +207,6 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindErr
                 std::thread::sleep(Duration::from_millis(300));
             }
             Err(e) => {
-                cleanup();
                 return Err(BindError::Unix {
                     file: file.to_string(),
                     source: e,
@@ -143,7 +214,7 @@ fn bind_unix(file: &str, chmod: u32, chown: (i64, i64)) -> Result<Bound, BindErr
             }
         }
     }
-    cleanup();
+    drop(temp);
     if chown != (-1, -1) {
         let uid = (chown.0 >= 0).then(|| nix::unistd::Uid::from_raw(chown.0 as u32));
         let gid = (chown.1 >= 0).then(|| nix::unistd::Gid::from_raw(chown.1 as u32));
@@ -234,6 +305,41 @@ mod tests {
             unix.to_string(),
             "Cannot open an HTTP server: No such file or directory (os error 2) (/x/s.sock)"
         );
+    }
+
+    /// Issue 15 item 7: the socket was bound at `<file>.<pid>` beside its
+    /// final name, so until the chmod it had the umask's mode (often
+    /// 0775 or 0777) in a directory others may enter, and anyone could
+    /// connect. It must be bound where only we can reach it; the directory
+    /// here is world-writable and searchable, like `/tmp` or `/run`.
+    #[test]
+    fn a_unix_socket_is_bound_where_no_one_else_can_reach_it() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("a temp dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777))
+            .expect("chmod");
+        let file = dir.path().join("s.sock");
+        let file_str = file.to_str().expect("a UTF-8 temp path");
+        let (listener, temp) = bind_hidden(file_str).expect("bind");
+        let parent = temp.socket.parent().expect("a parent directory");
+        let meta = std::fs::metadata(parent).expect("stat the parent");
+        assert_eq!(
+            meta.mode() & 0o077,
+            0,
+            "{} is bound in {} (mode {:o}): others can reach it before the chmod",
+            temp.socket.display(),
+            parent.display(),
+            meta.mode() & 0o7777
+        );
+        assert_eq!(meta.uid(), crate::sys::euid(), "the directory is ours");
+        assert!(!file.exists(), "not under its real name yet");
+        drop(temp);
+        drop(listener);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.map(|e| e.file_name()))
+            .collect();
+        assert!(left.is_empty(), "nothing is left behind: {left:?}");
     }
 
     #[test]

@@ -83,6 +83,19 @@ fn routing_path(raw: &str) -> String {
 }
 
 async fn handle(State(app): State<App>, request: Request) -> Response {
+    let mut response = route(app, request).await;
+    // Every answer, not only the page's: error pages and 404s repeat
+    // request input (`/download?processname=<html>`), and no answer of
+    // ours is meant to be read as anything but its declared type.
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The answer of the endpoint the request is for, after basic auth.
+async fn route(app: App, request: Request) -> Response {
     if let Some(refused) = auth::refusal(request.headers(), app.credentials.as_ref()) {
         return refused;
     }
@@ -111,6 +124,14 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
 }
 
 async fn rpc(app: App, request: Request) -> Response {
+    // Any web page can make a browser POST here (`mode: 'no-cors'`,
+    // `Content-Type: text/plain` needs no preflight), with cached Basic
+    // credentials or none needed. Such a request says where it comes from;
+    // XML-RPC clients send neither `Sec-Fetch-Site` nor `Origin` and are
+    // not affected. The same rule as the page's actions (web/csrf.rs).
+    if crate::web::csrf::cross_site(request.headers()) {
+        return error(StatusCode::FORBIDDEN);
+    }
     if request.method() != Method::POST {
         return error(StatusCode::BAD_REQUEST);
     }

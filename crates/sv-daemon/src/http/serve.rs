@@ -3,6 +3,12 @@
 //! cannot set (a few silent connections must not hold descriptors forever,
 //! as they can in Supervisor).
 //!
+//! Each server holds at most [`max_connections`] connections open at once
+//! (streams included: a `/logtail` or `/events` stream holds its
+//! connection); one past the cap is closed as soon as it is accepted, so
+//! idle connections can neither exhaust the daemon's descriptors nor lock
+//! out the other server, spawning or log files.
+//!
 //! What a request gets is `super::handle`'s business.
 //!
 //! When the daemon stops, [`Drain`] lets every answer already under way
@@ -10,9 +16,10 @@
 //! is answered although the daemon exits right after, as in Supervisor —
 //! while idle kept-alive connections are closed and no new ones accepted.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::rpc::Dispatcher;
 use crate::supervisor::Bus;
@@ -24,6 +31,11 @@ use super::{App, Bound, Server};
 /// keep-alive idle limit — and then its body. Supervisor has none, so a few
 /// silent connections can hold its descriptors forever.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Open connections per server unless `SV_HTTP_MAX_CONNECTIONS` says
+/// otherwise; lowered further by the descriptor limit (see
+/// [`max_connections`]).
+const MAX_CONNECTIONS: usize = 512;
 
 /// How long a stopping daemon waits for answers under way. Streams
 /// (`/logtail`, `/events`) never finish by themselves; this bounds them.
@@ -103,6 +115,8 @@ pub fn spawn(
     };
     let router = axum::Router::new().fallback(super::handle).with_state(app);
     let timeout = client_timeout();
+    // One permit per open connection, held by its task until it ends.
+    let slots = Arc::new(Semaphore::new(max_connections(nofile_limit())));
     match &server.bound {
         Bound::Unix(listener, _) => {
             let listener = listener.try_clone()?;
@@ -117,7 +131,17 @@ pub fn spawn(
                     };
                     match accepted {
                         Ok((stream, _)) => {
-                            serve_connection(stream, router.clone(), timeout, running.clone());
+                            // Past the cap: dropped, so closed at once.
+                            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                                continue;
+                            };
+                            serve_connection(
+                                stream,
+                                router.clone(),
+                                timeout,
+                                running.clone(),
+                                slot,
+                            );
                         }
                         Err(_) => accept_backoff().await,
                     }
@@ -137,10 +161,20 @@ pub fn spawn(
                     };
                     match accepted {
                         Ok((stream, _)) => {
+                            // Past the cap: dropped, so closed at once.
+                            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                                continue;
+                            };
                             // Supervisor lacks TCP_NODELAY, which halves its
                             // RPC rate over TCP.
                             let _ = stream.set_nodelay(true);
-                            serve_connection(stream, router.clone(), timeout, running.clone());
+                            serve_connection(
+                                stream,
+                                router.clone(),
+                                timeout,
+                                running.clone(),
+                                slot,
+                            );
                         }
                         Err(_) => accept_backoff().await,
                     }
@@ -160,20 +194,54 @@ pub(super) fn client_timeout() -> Duration {
         .map_or(CLIENT_TIMEOUT, Duration::from_millis)
 }
 
+/// How many connections one server keeps open: [`MAX_CONNECTIONS`] or
+/// `SV_HTTP_MAX_CONNECTIONS` from the environment, but never more than a
+/// quarter of the descriptor limit `nofile`. With two servers at most half
+/// the descriptors go to clients; the rest stay for children's pipes, log
+/// files and the other server, so a flood on the inet port cannot stop
+/// local control through the unix socket or make spawns fail.
+fn max_connections(nofile: u64) -> usize {
+    let wanted = std::env::var("SV_HTTP_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(MAX_CONNECTIONS);
+    cap(wanted, nofile)
+}
+
+/// `wanted`, at most a quarter of `nofile`, at least 1.
+fn cap(wanted: usize, nofile: u64) -> usize {
+    let quarter = usize::try_from(nofile / 4).unwrap_or(usize::MAX);
+    wanted.min(quarter).max(1)
+}
+
+/// The daemon's soft descriptor limit (already raised by `minfds` and to
+/// the hard limit at boot); 1024 if it cannot be read.
+fn nofile_limit() -> u64 {
+    nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_or(1024, |(soft, _)| soft)
+}
+
 /// Out of descriptors (or another transient accept error): wait a little
 /// rather than spin; connections already open keep being served.
 async fn accept_backoff() {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
-/// One HTTP/1 connection on its own task, with the header-read timeout
-/// that `axum::serve` cannot set. When the daemon stops, the connection
+/// One HTTP/1 connection on its own task, holding its `slot` of the
+/// server's cap, with the header-read timeout that `axum::serve` cannot set. When the daemon stops, the connection
 /// finishes the answer it is writing and then closes.
-fn serve_connection<S>(stream: S, router: axum::Router, timeout: Duration, mut running: Running)
-where
+fn serve_connection<S>(
+    stream: S,
+    router: axum::Router,
+    timeout: Duration,
+    mut running: Running,
+    slot: OwnedSemaphorePermit,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     tokio::spawn(async move {
+        // Given back when the connection ends, however it ends.
+        let _slot = slot;
         let service = hyper_util::service::TowerToHyperService::new(router);
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
@@ -187,4 +255,19 @@ where
         connection.as_mut().graceful_shutdown();
         let _ = connection.await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_leaves_three_quarters_of_the_descriptors() {
+        assert_eq!(cap(MAX_CONNECTIONS, 1024), 256);
+        assert_eq!(cap(MAX_CONNECTIONS, 128), 32);
+        assert_eq!(cap(MAX_CONNECTIONS, 1 << 20), MAX_CONNECTIONS);
+        assert_eq!(cap(3, 1024), 3, "configured below the quarter");
+        assert_eq!(cap(MAX_CONNECTIONS, 2), 1, "never zero");
+        assert_eq!(cap(0, 1024), 1, "never zero");
+    }
 }
