@@ -496,7 +496,7 @@ fn grow_pipe(fd: &OwnedFd) {
 /// what they hold), so readiness is cleared without the extra read that
 /// would only answer EAGAIN: per chunk of output this costs one read and one
 /// write, as in Supervisor's loop.
-pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) -> Option<Drain> {
+pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) -> Option<PipeDrain> {
     if nix::fcntl::fcntl(
         &fd,
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
@@ -511,7 +511,7 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) -> Option<Drain> {
         return None;
     };
     let async_fd = Rc::new(async_fd);
-    let drain = Drain {
+    let drain = PipeDrain {
         fd: Rc::clone(&async_fd),
         sink: sink.clone(),
     };
@@ -552,12 +552,12 @@ pub fn start_reader(fd: OwnedFd, sink: Option<Sink>) -> Option<Drain> {
 /// pipes dry before it handles the exit, so output written just before an
 /// exit is logged (and its events sent) before the exit's state change.
 /// Runs on the actor's thread, like the reader.
-pub struct Drain {
+pub struct PipeDrain {
     fd: Rc<AsyncFd<OwnedFd>>,
     sink: Option<Sink>,
 }
 
-impl Drain {
+impl PipeDrain {
     /// Read what the pipe holds now (never blocks: the fd is non-blocking).
     pub fn drain(&self) {
         while let ReadOutcome::Full = read_once(self.fd.get_ref(), self.sink.as_ref()) {}

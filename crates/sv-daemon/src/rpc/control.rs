@@ -15,19 +15,19 @@ use crate::supervisor::{Op, Selected};
 /// a whole group (`group:*`, `group:`, or a bare group name that is not
 /// also a process) acts on each of its processes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum ActedOn {
     /// One process was acted on (the wire answer is `true`).
     Process,
     /// A group was acted on: one result per process, in completion order.
     Group(Vec<ProcessResult>),
 }
 
-impl Outcome {
+impl ActedOn {
     /// The wire form: `true`, or the array of result structs.
     pub fn to_value(self) -> Value {
         match self {
-            Outcome::Process => Value::Bool(true),
-            Outcome::Group(results) => results_value(results),
+            ActedOn::Process => Value::Bool(true),
+            ActedOn::Group(results) => results_value(results),
         }
     }
 }
@@ -80,7 +80,7 @@ impl Dispatcher {
         &self,
         spec: impl Into<String>,
         wait: bool,
-    ) -> Result<Outcome, RpcError> {
+    ) -> Result<ActedOn, RpcError> {
         self.one_or_group(spec.into(), Action::Start { wait }).await
     }
 
@@ -103,7 +103,7 @@ impl Dispatcher {
         &self,
         spec: impl Into<String>,
         wait: bool,
-    ) -> Result<Outcome, RpcError> {
+    ) -> Result<ActedOn, RpcError> {
         self.one_or_group(spec.into(), Action::Stop { wait }).await
     }
 
@@ -127,7 +127,7 @@ impl Dispatcher {
         &self,
         spec: impl Into<String>,
         signal: &SignalArg,
-    ) -> Result<Outcome, RpcError> {
+    ) -> Result<ActedOn, RpcError> {
         let action = Action::Signal(resolve_signal(signal));
         self.one_or_group(spec.into(), action).await
     }
@@ -153,15 +153,15 @@ impl Dispatcher {
 
     /// One process, or (for `group:` / `group:*` / a bare group name that is
     /// not also a process) the whole group.
-    async fn one_or_group(&self, spec: String, action: Action) -> Result<Outcome, RpcError> {
+    async fn one_or_group(&self, spec: String, action: Action) -> Result<ActedOn, RpcError> {
         let (group, process) = sv_api::split_namespec(&spec);
         if process.is_none() {
             return match self.many(Some(group), action).await {
-                Ok(results) => Ok(Outcome::Group(results)),
+                Ok(results) => Ok(ActedOn::Group(results)),
                 Err(e) => Err(faults::bad_name_as_typed(e, &spec)),
             };
         }
-        self.single(spec, action).await.map(|()| Outcome::Process)
+        self.single(spec, action).await.map(|()| ActedOn::Process)
     }
 
     async fn single(&self, spec: String, action: Action) -> Result<(), RpcError> {
@@ -267,10 +267,10 @@ mod tests {
 
     #[test]
     fn outcomes_encode_as_supervisor_answers() {
-        assert_eq!(Outcome::Process.to_value(), Value::Bool(true));
+        assert_eq!(ActedOn::Process.to_value(), Value::Bool(true));
         let results = vec![ProcessResult::ok("a", "g")];
         assert_eq!(
-            Outcome::Group(results.clone()).to_value(),
+            ActedOn::Group(results.clone()).to_value(),
             Value::Array(vec![results[0].to_value()])
         );
     }

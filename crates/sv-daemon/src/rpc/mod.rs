@@ -53,7 +53,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::supervisor::{DaemonInfo, Op, Reply};
 
-pub use control::Outcome;
+pub use control::ActedOn;
 pub use system::MULTICALL_LOG_LIMIT;
 
 /// The Supervisor release we report (`getSupervisorVersion`).
@@ -178,7 +178,7 @@ impl Dispatcher {
             }),
 
             R::StartProcess { name, wait } => {
-                self.start_process(name, wait).await.map(Outcome::to_value)
+                self.start_process(name, wait).await.map(ActedOn::to_value)
             }
             R::StartProcessGroup { name, wait } => self
                 .start_process_group(name, wait)
@@ -189,7 +189,7 @@ impl Dispatcher {
                 .await
                 .map(control::results_value),
             R::StopProcess { name, wait } => {
-                self.stop_process(name, wait).await.map(Outcome::to_value)
+                self.stop_process(name, wait).await.map(ActedOn::to_value)
             }
             R::StopProcessGroup { name, wait } => self
                 .stop_process_group(name, wait)
@@ -202,7 +202,7 @@ impl Dispatcher {
             R::SignalProcess { name, signal } => self
                 .signal_process(name, &signal)
                 .await
-                .map(Outcome::to_value),
+                .map(ActedOn::to_value),
             R::SignalProcessGroup { name, signal } => self
                 .signal_process_group(name, &signal)
                 .await

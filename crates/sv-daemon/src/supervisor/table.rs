@@ -20,7 +20,7 @@ pub(crate) struct Managed {
     /// writer starts on first use.
     pub stdin: Option<crate::stdin::StdinPipe>,
     /// The current child's stdout/stderr readers, read dry at its exit.
-    pub drains: Vec<capture::Drain>,
+    pub drains: Vec<capture::PipeDrain>,
     pub logs: ChildLogs,
     /// An event listener's side of the protocol.
     pub listener: Option<Listener>,
