@@ -6,33 +6,14 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::Duration;
 
 use support::bin::wait_until;
 use support::daemon::{DEADLINE, TestDaemon};
+use support::rpc::post;
 
 const RPC: &str = "[unix_http_server]\nfile=%(here)s/s.sock\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
 const MIB: usize = 1 << 20;
-
-/// POST an XML-RPC body over the unix socket; the raw HTTP answer.
-fn post(sock: &Path, body: &str) -> String {
-    let mut stream = UnixStream::connect(sock).expect("connect to the daemon's socket");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn send_stdin(sock: &Path, name: &str, chars: &str) -> String {
     post(

@@ -6,40 +6,13 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::Duration;
 
 use support::bin::wait_until;
 use support::daemon::{DEADLINE, TestDaemon, alive, wait_dead};
+use support::rpc::call;
 
 const RPC: &str = "[unix_http_server]\nfile=%(here)s/s.sock\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
-
-/// One XML-RPC call with string parameters over the unix socket; the raw
-/// HTTP answer.
-fn call(sock: &Path, method: &str, params: &[&str]) -> String {
-    let params: String = params
-        .iter()
-        .map(|p| format!("<param><value><string>{p}</string></value></param>"))
-        .collect();
-    let body = format!(
-        "<?xml version='1.0'?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
-    );
-    let mut stream = UnixStream::connect(sock).expect("connect to the daemon's socket");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn is_true(answer: &str) -> bool {
     answer.contains("<boolean>1</boolean>") && !answer.contains("<fault>")
