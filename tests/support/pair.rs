@@ -1077,7 +1077,12 @@ fn replace_pid_tokens(s: &str, pids: &[i64]) -> String {
     let flush = |run: &mut String, out: &mut String| {
         if !run.is_empty() {
             match run.parse::<i64>() {
-                Ok(n) if pids.contains(&n) => out.push_str("<PID>"),
+                // An HTTP status is never a pid, though with small pids
+                // (a fresh machine, or pids wrapped around) one can equal
+                // it: `… Cannot read, status code 404` must stay as it is.
+                Ok(n) if pids.contains(&n) && !out.ends_with("status code ") => {
+                    out.push_str("<PID>")
+                }
                 _ => out.push_str(run),
             }
             run.clear();
