@@ -428,8 +428,17 @@ fn superlance_memmon_restarts_a_program_over_its_rss_limit() {
         fs::read_to_string(d.path("memmon.err")).unwrap_or_default(),
         d.diagnostics()
     );
-    let err = fs::read_to_string(d.path("memmon.err")).unwrap_or_default();
-    assert!(err.contains("Restarting ") && err.contains("hog"), "{err}");
+    // memmon writes the line before it restarts hog, but the daemon's reader
+    // of memmon's stderr may file it a moment after hog's new pid shows.
+    let said = || {
+        let err = fs::read_to_string(d.path("memmon.err")).unwrap_or_default();
+        err.contains("Restarting ") && err.contains("hog")
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), said),
+        "{}",
+        fs::read_to_string(d.path("memmon.err")).unwrap_or_default()
+    );
 }
 
 /// Supervisor reads a child's pipes dry before it handles the exit, so the
