@@ -95,6 +95,13 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
             ));
         }
     }
+    for warning in config
+        .servers
+        .iter()
+        .filter_map(crate::http::exposure_warning)
+    {
+        log.warn(&warning);
+    }
     if !config.supervisord.nocleanup {
         for warning in capture::clean_auto_logs(
             &config.supervisord.childlogdir,

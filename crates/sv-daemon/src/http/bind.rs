@@ -267,6 +267,37 @@ pub fn bind_all(configs: &[ServerConfig]) -> Result<Vec<Server>, BindError> {
     Ok(servers)
 }
 
+/// The start-up warning for an inet server that others may reach: one
+/// that listens beyond this machine's loopback (all interfaces, an address
+/// that is not a loopback one, or a host name other than `localhost`, which
+/// is not resolved here). `None` for unix sockets and loopback servers.
+/// Supervisor says nothing of this; its CRIT line about a server without
+/// authentication is written as well.
+pub fn exposure_warning(config: &ServerConfig) -> Option<String> {
+    let Listen::Inet { host, port } = &config.listen else {
+        return None;
+    };
+    let loopback = host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return None;
+    }
+    let shown = if host.is_empty() { "*" } else { host };
+    let guard = if config.password.is_some() {
+        "only its password guards it (plain HTTP: put TLS in front of it)"
+    } else {
+        "it has no password, so anyone who can connect controls every program"
+    };
+    Some(format!(
+        "Server '{}' listens on {shown}:{port}, beyond this machine's loopback; {guard}",
+        config.section
+    ))
+}
+
 /// Remove the unix socket files (at exit).
 pub fn remove_sockets(servers: &[Server]) {
     for server in servers {
@@ -279,6 +310,40 @@ pub fn remove_sockets(servers: &[Server]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn inet(host: &str, password: Option<&str>) -> ServerConfig {
+        ServerConfig {
+            section: "inet_http_server".into(),
+            name: None,
+            listen: Listen::Inet {
+                host: host.into(),
+                port: 9001,
+            },
+            username: password.map(|_| "user".into()),
+            password: password.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn only_servers_beyond_loopback_are_warned_about() {
+        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"] {
+            assert_eq!(exposure_warning(&inet(host, None)), None, "{host}");
+        }
+        assert_eq!(
+            exposure_warning(&inet("", None)).as_deref(),
+            Some(
+                "Server 'inet_http_server' listens on *:9001, beyond this machine's loopback; it has no password, so anyone who can connect controls every program"
+            )
+        );
+        for host in ["0.0.0.0", "192.0.2.7", "::", "example.org"] {
+            let warning = exposure_warning(&inet(host, Some("secret"))).unwrap_or_default();
+            assert!(
+                warning.contains(&format!("listens on {host}:9001"))
+                    && warning.contains("only its password guards it"),
+                "{host}: {warning}"
+            );
+        }
+    }
 
     #[test]
     fn messages_are_supervisors() {

@@ -30,7 +30,7 @@ pub mod follow;
 mod logtail;
 pub mod serve;
 
-pub use bind::{BindError, Bound, Server, bind_all, remove_sockets};
+pub use bind::{BindError, Bound, Server, bind_all, exposure_warning, remove_sockets};
 pub use serve::{Drain, spawn};
 
 /// Largest XML-RPC request body accepted.
