@@ -117,72 +117,77 @@ pub fn spawn(
     let timeout = client_timeout();
     // One permit per open connection, held by its task until it ends.
     let slots = Arc::new(Semaphore::new(max_connections(nofile_limit())));
+    let running = drain.running.clone();
     match &server.bound {
         Bound::Unix(listener, _) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
-            let mut running = drain.running.clone();
-            tokio::spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        accepted = listener.accept() => accepted,
-                        () = running.stopping() => return,
-                    };
-                    match accepted {
-                        Ok((stream, _)) => {
-                            // Past the cap: dropped, so closed at once.
-                            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                                continue;
-                            };
-                            serve_connection(
-                                stream,
-                                router.clone(),
-                                timeout,
-                                running.clone(),
-                                slot,
-                            );
-                        }
-                        Err(_) => accept_backoff().await,
-                    }
-                }
-            });
+            tokio::spawn(accept_loop(listener, router, timeout, running, slots));
         }
         Bound::Tcp(listener) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            let mut running = drain.running.clone();
-            tokio::spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        accepted = listener.accept() => accepted,
-                        () = running.stopping() => return,
-                    };
-                    match accepted {
-                        Ok((stream, _)) => {
-                            // Past the cap: dropped, so closed at once.
-                            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                                continue;
-                            };
-                            // Supervisor lacks TCP_NODELAY, which halves its
-                            // RPC rate over TCP.
-                            let _ = stream.set_nodelay(true);
-                            serve_connection(
-                                stream,
-                                router.clone(),
-                                timeout,
-                                running.clone(),
-                                slot,
-                            );
-                        }
-                        Err(_) => accept_backoff().await,
-                    }
-                }
-            });
+            tokio::spawn(accept_loop(listener, router, timeout, running, slots));
         }
     }
     Ok(())
+}
+
+/// A listening socket the accept loop takes connections from.
+trait Accept: Send + 'static {
+    /// One accepted connection.
+    type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+
+    /// The next connection, set up for serving.
+    fn next(&self) -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
+}
+
+impl Accept for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        self.accept().await.map(|(stream, _)| stream)
+    }
+}
+
+impl Accept for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+
+    async fn next(&self) -> std::io::Result<Self::Stream> {
+        let (stream, _) = self.accept().await?;
+        // Supervisor lacks TCP_NODELAY, which halves its RPC rate over TCP.
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+/// Accept connections until the daemon stops, each served on its own task
+/// while it holds one of `slots`; one past the cap is dropped, so closed at
+/// once.
+async fn accept_loop(
+    listener: impl Accept,
+    router: axum::Router,
+    timeout: Duration,
+    mut running: Running,
+    slots: Arc<Semaphore>,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.next() => accepted,
+            () = running.stopping() => return,
+        };
+        match accepted {
+            Ok(stream) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    continue;
+                };
+                serve_connection(stream, router.clone(), timeout, running.clone(), slot);
+            }
+            Err(_) => accept_backoff().await,
+        }
+    }
 }
 
 /// [`CLIENT_TIMEOUT`], or `SV_HTTP_CLIENT_TIMEOUT_MS` from the environment
