@@ -1,0 +1,18 @@
+//! supervisor-hub: one service in front of many supervisord hosts, in
+//! the role Cesi 2.7.1 plays for Supervisor — its TOML config and its
+//! `/api/v2` REST API unchanged, without its failures (one dead node
+//! never delays another, roles enforced, sessions that survive restarts).
+//!
+//! # Rooms
+//!
+//! * [`api`]: the HTTP surface. [`api::json`] writes Cesi's JSON bytes,
+//!   [`api::error`] is the one mapping from an error to a status and a JSON
+//!   body, [`api::guard`] is the one place a request's caller is
+//!   authenticated and their role checked against a [`api::guard::Permission`].
+//! * [`activity`]: the activity record every action leaves (database and
+//!   Cesi's log-file line).
+//!
+//! The hub depends on `sv-client` and `sv-api`, never on the daemon.
+
+pub mod activity;
+pub mod api;
