@@ -1,6 +1,6 @@
 //! The dependency rules of docs/architecture.md, checked on the real graph:
 //! the pure crates pull in no runtime, HTTP stack or POSIX layer, and the
-//! daemon never depends on the client.
+//! daemon never depends on the client, and the hub never on the daemon.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,6 +53,47 @@ fn pure_crates_have_no_io_stack() {
 fn daemon_never_depends_on_the_client() {
     let names = crate_names(&normal_deps("sv-daemon"));
     assert!(!names.iter().any(|n| n == "sv-client"), "{names:?}");
+}
+
+/// The hub is a client of every node: it reaches daemons only through
+/// `sv-client` and their shared vocabulary in `sv-api`, so it can never
+/// call into daemon internals (issue 16). Dev-dependencies included: its
+/// tests start the daemon binary, they do not link it.
+#[test]
+fn hub_depends_on_client_and_api_never_on_the_daemon() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let out = Command::new(cargo)
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal,dev",
+            "--prefix",
+            "none",
+            "-p",
+            "sv-hub",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo tree: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = crate_names(&String::from_utf8_lossy(&out.stdout));
+    for banned in ["sv-daemon", "sv-ctl", "sv-core", "supervisor-rs"] {
+        assert!(
+            !names.iter().any(|n| n == banned),
+            "sv-hub depends on {banned}: {names:?}"
+        );
+    }
+    for needed in ["sv-client", "sv-api"] {
+        assert!(
+            names.iter().any(|n| n == needed),
+            "sv-hub lacks {needed}: {names:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
