@@ -135,6 +135,33 @@ fn login_logout_and_the_cookie_behave_as_in_cesi() {
         r.header("allow").is_some_and(|a| a.contains("POST")),
         "{r:?}"
     );
+    for marks in [
+        [("Origin", "http://evil.example")],
+        [("Sec-Fetch-Site", "cross-site")],
+    ] {
+        let r = hub.send(
+            "POST",
+            "/api/v2/auth/login/",
+            &marks,
+            Some("{\"username\":\"admin\",\"password\":\"s3cret-admin\"}"),
+        );
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (
+                403,
+                "{\"message\":\"Cross-site request refused\",\"status\":\"error\"}\n"
+            ),
+            "{marks:?}"
+        );
+    }
+    let same_origin = format!("http://127.0.0.1:{}", hub.port);
+    let r = hub.send(
+        "POST",
+        "/api/v2/auth/login/",
+        &[("Origin", &same_origin), ("Sec-Fetch-Site", "same-origin")],
+        Some("{\"username\":\"admin\",\"password\":\"s3cret-admin\"}"),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
     let big = format!("{{\"username\":\"{}\"}}", "x".repeat(70 * 1024));
     assert_eq!(login(&big).status, 413);
 
@@ -169,7 +196,7 @@ fn login_logout_and_the_cookie_behave_as_in_cesi() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     assert!(
         lines[0].ends_with(" [INFO]: admin logged in.\n"),
         "{lines:?}"
@@ -830,4 +857,56 @@ db.commit()
         .expect("python3");
     assert!(String::from_utf8_lossy(&read.stdout).starts_with("$argon2id$"));
     hub.login("admin", "admin");
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_throttle_keys_on_the_forwarded_client() {
+    let dir = tempdir();
+    let hub = HubProc::start(
+        dir.path(),
+        &config(
+            "[hub]\ntrusted_proxies = [\"127.0.0.1\"]\nproxy_user_header = \"X-Forwarded-User\"\n",
+        ),
+    );
+    let attempt = |client: &str, user: &str, pw: &str| {
+        let body = json!({"username": user, "password": pw}).to_string();
+        hub.send(
+            "POST",
+            "/api/v2/auth/login/",
+            &[("X-Forwarded-For", client)],
+            Some(&body),
+        )
+        .status
+    };
+    for n in 0..5 {
+        assert_eq!(attempt("198.51.100.7", &format!("ghost{n}"), "x"), 403);
+    }
+    assert_eq!(
+        attempt("198.51.100.7", "admin", "s3cret-admin"),
+        429,
+        "that client is held off"
+    );
+    assert_eq!(
+        attempt("198.51.100.8", "admin", "s3cret-admin"),
+        200,
+        "another client is not"
+    );
+}
+
+#[test]
+fn the_readme_example_config_serves() {
+    let dir = tempdir();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cesi.conf.toml");
+    let text = std::fs::read_to_string(&example).expect("examples/cesi.conf.toml");
+    std::fs::create_dir(dir.path().join("run")).expect("run dir");
+    let hub = HubProc::start(dir.path(), &text);
+    hub.login("admin", "admin");
+    assert!(
+        hub.output()
+            .contains("WARNING: creating user 'admin' with the password 'admin'")
+    );
+    assert!(
+        dir.path().join("run/hub.db").exists(),
+        "the database sits next to the config"
+    );
 }

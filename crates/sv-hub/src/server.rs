@@ -21,9 +21,12 @@ use crate::api::accounts::{AccountsState, accounts_router, session};
 use crate::api::guard::Peer;
 use crate::api::routing;
 use crate::auth::activity_log::ActivityLog;
-use crate::auth::{AuthSettings, HubAuth, password, unix_now};
+use crate::auth::{AuthSettings, HubAuth, password, token, unix_now};
 use crate::config::{self, HubConfig};
 use crate::store::{Store, StoreError};
+
+/// The store setting holding the generated server secret.
+pub const SECRET_SETTING: &str = "secret";
 
 /// Why the hub could not start.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,11 @@ pub struct Hub {
     /// The one-time setup token, when the store has no user and the
     /// config names no admin.
     pub setup_token: Option<String>,
+    /// The server secret: `[hub] secret`, else generated once and kept in
+    /// the store, so every instance and every restart share it (Cesi drew
+    /// a new key at each start, D5). For whatever needs to sign or derive
+    /// (the nodes side's CSRF tokens, if any); never logged.
+    pub secret: String,
 }
 
 impl Hub {
@@ -100,12 +108,23 @@ impl Hub {
                 .await
                 .map_err(|e| ServeError::Accounts(e.to_string()))?,
         };
+        let secret = match &config.hub.secret {
+            Some(secret) => secret.clone(),
+            None => {
+                let fresh = token::new_token().map_err(|e| ServeError::Accounts(e.to_string()))?;
+                store
+                    .init_setting(SECRET_SETTING, &fresh)
+                    .await
+                    .map_err(|e| ServeError::Accounts(e.to_string()))?
+            }
+        };
         Ok(Hub {
             config: Arc::new(Mutex::new(config)),
             store,
             auth,
             activity,
             setup_token,
+            secret,
         })
     }
 

@@ -7,19 +7,57 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 use super::body::MAX_JSON_BODY;
 use super::error::ApiError;
 
-/// Adds the fallback, the JSON method errors and the body limit.
+/// Adds the fallback, the JSON method errors, the cross-site refusal of
+/// state-changing methods and the body limit.
 pub fn finish(router: Router) -> Router {
     router
         .fallback(fallback)
         .layer(middleware::from_fn(json_method_errors))
+        .layer(middleware::from_fn(refuse_cross_site))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+}
+
+/// Whether a browser marked this request as coming from another site:
+/// `Sec-Fetch-Site: cross-site` or `same-site`, or an `Origin` whose host
+/// is not this request's `Host` (`Origin: null` included). Requests from
+/// scripts carry neither header and pass.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && (site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site"))
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let origin = origin.to_str().unwrap_or("null");
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (origin_host, host) {
+        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+        _ => true,
+    }
+}
+
+/// POST, PUT, DELETE … that a browser marks cross-site are refused before
+/// any handler runs (the session cookie is `SameSite=Lax` as well; this
+/// also stops a cross-site form from logging a browser in). GET state
+/// changes are the node routes' own check.
+async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(req.headers()) {
+        return ApiError::Forbidden("Cross-site request refused".into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// No route matched: `/api/v2/...` without its final `/` gets Cesi's 308
@@ -84,4 +122,40 @@ async fn json_method_errors(req: Request, next: Next) -> Response {
         json.headers_mut().insert(header::ALLOW, allow);
     }
     json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_marks() {
+        assert!(!is_cross_site(&headers(&[("host", "hub:5000")])));
+        assert!(!is_cross_site(&headers(&[
+            ("host", "hub:5000"),
+            ("origin", "http://hub:5000")
+        ])));
+        assert!(!is_cross_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "hub:5000"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "hub:5000"),
+            ("origin", "null")
+        ])));
+    }
 }

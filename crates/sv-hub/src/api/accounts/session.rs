@@ -1,5 +1,7 @@
 //! `/api/version`, login, logout, and the hub's one-time setup.
 
+use std::net::IpAddr;
+
 use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -51,7 +53,11 @@ pub async fn login(
     if let Some(missing) = body.missing(&["username", "password"]) {
         return Err(missing);
     }
-    let peer_ip = peer.map(|Extension(Peer(addr))| addr.ip());
+    let peer_ip = client_ip(
+        &state,
+        peer.map(|Extension(Peer(addr))| addr.ip()),
+        &headers,
+    );
     // Cesi compares whatever it was sent; a non-string never matches.
     let outcome = match (body.str("username"), body.str("password")) {
         (Some(user), Some(pass)) => state.auth.login(user, pass, peer_ip).await?,
@@ -88,6 +94,25 @@ pub async fn login(
         }
         Login::Throttled => Err(ApiError::TooManyRequests),
     }
+}
+
+/// The address a login is throttled under: the TCP peer, or — when the
+/// peer is a trusted proxy — the last address it appended to
+/// `X-Forwarded-For`, so one client behind the proxy cannot lock out
+/// everybody else behind it.
+fn client_ip(state: &AccountsState, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    let peer = peer?;
+    if !state.auth.settings().trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .last();
+    Some(forwarded.unwrap_or(peer))
 }
 
 /// `POST /api/v2/auth/logout/`: ends the session for good.

@@ -158,7 +158,7 @@ pub async fn remove(
     Path(username): Path<String>,
 ) -> Result<CesiJson, ApiError> {
     let by = &caller.principal.username;
-    if state.protected_users.iter().any(|p| *p == username) {
+    if state.protected_users.contains(&username) {
         state
             .log(
                 Level::Error,
