@@ -111,7 +111,7 @@ fn client_ip(state: &AccountsState, peer: Option<IpAddr>, headers: &HeaderMap) -
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .last();
+        .next_back();
     Some(forwarded.unwrap_or(peer))
 }
 
