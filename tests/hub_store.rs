@@ -100,6 +100,23 @@ async fn suite(store: &Store) {
         Some("alice".into())
     );
     assert_eq!(store.purge_sessions(now + 61).await.expect("purge"), 1);
+    for n in 0..5 {
+        let token = format!("t{n}");
+        store
+            .create_session(&token, "jürgen", now + n, now + 60)
+            .await
+            .expect("session");
+    }
+    assert_eq!(store.trim_sessions("jürgen", 2).await.expect("trim"), 3);
+    assert_eq!(
+        store.session_user("t4", now).await.expect("t4"),
+        Some("jürgen".into())
+    );
+    assert_eq!(
+        store.session_user("t2", now).await.expect("t2"),
+        None,
+        "oldest gone"
+    );
 
     // API tokens.
     store

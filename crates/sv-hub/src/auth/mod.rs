@@ -53,6 +53,10 @@ impl From<&HubSettings> for AuthSettings {
     }
 }
 
+/// Most live sessions one user keeps; a new login beyond it ends the
+/// oldest (bounds what logging in can make the store hold).
+pub const MAX_SESSIONS_PER_USER: i64 = 50;
+
 /// The outcome of a login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Login {

@@ -253,6 +253,17 @@ impl Store {
             .map(drop)
     }
 
+    /// Keeps only the newest `keep` sessions of `username`, so logging in
+    /// in a loop cannot grow the table without bound.
+    pub async fn trim_sessions(&self, username: &str, keep: i64) -> Result<u64, StoreError> {
+        self.engine
+            .execute(
+                "DELETE FROM hub_sessions WHERE username = $1 AND token_hash NOT IN (SELECT token_hash FROM hub_sessions WHERE username = $1 ORDER BY created DESC, token_hash LIMIT $2)",
+                vec![username.into(), keep.into()],
+            )
+            .await
+    }
+
     /// The user of a live session.
     pub async fn session_user(
         &self,
