@@ -910,3 +910,65 @@ fn the_readme_example_config_serves() {
         "the database sits next to the config"
     );
 }
+
+#[test]
+fn the_hub_can_listen_on_a_unix_socket() {
+    use std::io::{Read as _, Write as _};
+    use std::os::unix::net::UnixStream;
+    let dir = tempdir();
+    let conf = dir.path().join("cesi.conf.toml");
+    std::fs::write(&conf, config("")).expect("write");
+    let sock = dir.path().join("hub.sock");
+    // A stale socket file from a crashed run is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&sock).expect("stale socket"));
+    let log = std::fs::File::create(dir.path().join("hub.err")).expect("log");
+    /// Stops the hub by pid however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = kill(
+                nix::unistd::Pid::from_raw(self.0.id() as i32),
+                Signal::SIGTERM,
+            );
+            let _ = self.0.wait();
+        }
+    }
+    let child = Command::new(SUPERVISOR_HUB)
+        .arg("-c")
+        .arg(&conf)
+        .arg("--host")
+        .arg(format!("unix:{}", sock.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start");
+    let mut child = Stop(child);
+    let get = || -> Option<String> {
+        let mut s = UnixStream::connect(&sock).ok()?;
+        s.write_all(b"GET /api/version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        if let Some(text) = get() {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "no answer on the unix socket"
+        );
+        assert!(child.0.try_wait().expect("wait").is_none(), "hub exited");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(child);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.ends_with("{\"status\":\"success\",\"version\":\"2.7.1\"}\n"),
+        "{answer}"
+    );
+    assert!(!sock.exists(), "the socket file is removed at exit");
+}

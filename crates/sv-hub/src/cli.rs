@@ -29,7 +29,8 @@ struct Args {
         global = true
     )]
     config_file: Option<PathBuf>,
-    /// Listen address (Cesi's default; a warning when not loopback).
+    /// Listen address (Cesi's default; a warning when not loopback), or
+    /// `unix:/path/hub.sock` for a unix socket.
     #[arg(long, default_value = "0.0.0.0")]
     host: String,
     /// Listen port.

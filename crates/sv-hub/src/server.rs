@@ -255,29 +255,15 @@ pub async fn serve(
 pub async fn run(config: HubConfig, host: &str, port: u16) -> Result<(), ServeError> {
     let hub = Hub::open(config).await?;
     if let Some(token) = &hub.setup_token {
+        let target = match host.strip_prefix("unix:") {
+            Some(path) => format!("--unix-socket {path} http://localhost"),
+            None => format!("http://{host}:{port}"),
+        };
         println!(
-            "supervisor-hub: no user exists and the config names no admin. Create the first admin with this one-time setup token:\n  curl -X POST -H 'Content-Type: application/json' -d '{{\"token\":\"{token}\",\"username\":\"admin\",\"password\":\"…\"}}' http://{host}:{port}/api/v2/setup/\nor run: supervisor-hub -c FILE user add NAME --role admin"
+            "supervisor-hub: no user exists and the config names no admin. Create the first admin with this one-time setup token:\n  curl -X POST -H 'Content-Type: application/json' -d '{{\"token\":\"{token}\",\"username\":\"admin\",\"password\":\"…\"}}' {target}/api/v2/setup/\nor run: supervisor-hub -c FILE user add NAME --role admin"
         );
     }
-    if !is_loopback(host) {
-        eprintln!(
-            "supervisor-hub: WARNING: listening on {host}, beyond this machine; put TLS in front (a reverse proxy) and set cookie_secure = true in [hub]"
-        );
-    }
-    let addr = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    let listener = TcpListener::bind(&addr)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr()?;
-    println!("supervisor-hub: serving on http://{local}");
-
+    let listener = bind(host, port).await?;
     let reloader = hub.clone();
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -303,7 +289,66 @@ pub async fn run(config: HubConfig, host: &str, port: u16) -> Result<(), ServeEr
             }
         }
     });
-    serve(listener, hub.router(), shutdown_signal()).await
+    match listener {
+        Bound::Tcp(listener) => serve(listener, hub.router(), shutdown_signal()).await,
+        Bound::Unix(listener, path) => {
+            axum::serve(listener, hub.router().into_make_service())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
+            let _ = std::fs::remove_file(path);
+            Ok(())
+        }
+    }
+}
+
+/// A bound listening socket.
+enum Bound {
+    Tcp(TcpListener),
+    Unix(tokio::net::UnixListener, PathBuf),
+}
+
+/// Binds `host:port`, or the unix socket of `--host unix:/path` (the
+/// port is then ignored; a stale socket file nobody answers on is
+/// replaced, a live one is an error).
+async fn bind(host: &str, port: u16) -> Result<Bound, ServeError> {
+    if let Some(path) = host.strip_prefix("unix:") {
+        let path = PathBuf::from(path);
+        let fail = |source| ServeError::Bind {
+            addr: host.to_string(),
+            source,
+        };
+        if path.exists() {
+            if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+                return Err(fail(std::io::Error::new(
+                    std::io::ErrorKind::AddrInUse,
+                    "another process answers on this socket",
+                )));
+            }
+            std::fs::remove_file(&path).map_err(fail)?;
+        }
+        let listener = tokio::net::UnixListener::bind(&path).map_err(fail)?;
+        println!("supervisor-hub: serving on unix:{}", path.display());
+        return Ok(Bound::Unix(listener, path));
+    }
+    if !is_loopback(host) {
+        eprintln!(
+            "supervisor-hub: WARNING: listening on {host}, beyond this machine; put TLS in front (a reverse proxy) and set cookie_secure = true in [hub]"
+        );
+    }
+    let addr = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let listener = TcpListener::bind(&addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = listener.local_addr()?;
+    println!("supervisor-hub: serving on http://{local}");
+    Ok(Bound::Tcp(listener))
 }
 
 async fn shutdown_signal() {
