@@ -337,10 +337,9 @@ fn users_profile_password_and_the_activity_log() {
         .map(|l| {
             l.as_str()
                 .unwrap_or_default()
-                .splitn(2, "]: ")
-                .nth(1)
+                .split_once("]: ")
+                .map(|(_, text)| text.to_string())
                 .unwrap_or_default()
-                .to_string()
         })
         .collect();
     for expected in [
