@@ -90,7 +90,9 @@ impl ActivityLog {
     }
 }
 
-/// Cesi's line for a stored entry, in the hub's local time zone.
+/// Cesi's line for a stored entry, in the hub's local time zone. Control
+/// characters in the message (a process name from a URL can hold `%0A`)
+/// are escaped, so one entry is always one line.
 pub fn format_line(row: &ActivityRow) -> String {
     let stamp = jiff::Timestamp::from_millisecond(row.time_ms)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -100,8 +102,24 @@ pub fn format_line(row: &ActivityRow) -> String {
         stamp.strftime("%Y-%m-%d %H:%M:%S"),
         row.time_ms.rem_euclid(1000),
         row.level,
-        row.message
+        one_line(&row.message)
     )
+}
+
+fn one_line(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.chars().any(char::is_control) {
+        return message.into();
+    }
+    message
+        .chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
 }
 
 impl ActivitySink for ActivityLog {
@@ -164,5 +182,13 @@ mod tests {
         assert!(stamp.ends_with(":46,670"), "{stamp}");
         assert_eq!(stamp.as_bytes()[4], b'-');
         assert_eq!(stamp.as_bytes()[10], b' ');
+        let forged = ActivityRow {
+            message: "admin started live node's x\n2026-01-01 00:00:00,000 [INFO]: y process."
+                .into(),
+            ..row
+        };
+        let line = format_line(&forged);
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(line.contains("x\\n2026"), "{line}");
     }
 }
