@@ -686,11 +686,24 @@ fn config_checks_and_cesis_exit_messages() {
         )
     );
 
-    let out = Command::new(SUPERVISOR_HUB).output().expect("run");
+    let out = Command::new(SUPERVISOR_HUB)
+        .env_remove("CESI_CONFIG_PATH")
+        .output()
+        .expect("run");
     assert_eq!(
         out.status.code(),
         Some(2),
         "no config file is a usage error"
+    );
+    let out = Command::new(SUPERVISOR_HUB)
+        .args(["--check-config", "--debug"])
+        .env("CESI_CONFIG_PATH", &good)
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "Cesi's WSGI variable names the file"
     );
     let out = Command::new(SUPERVISOR_HUB)
         .arg("--version")

@@ -42,6 +42,13 @@ struct Args {
     /// Validate the config file, print a summary (no secrets) and exit.
     #[arg(long)]
     check_config: bool,
+    /// Cesi's Flask debug mode: accepted so Cesi's command lines work;
+    /// the hub has no debugger and prints compact JSON regardless.
+    #[arg(long, hide = true)]
+    debug: bool,
+    /// Cesi's re-exec on source change: accepted and ignored.
+    #[arg(long, hide = true)]
+    auto_reload: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -121,7 +128,14 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    let Some(path) = args.config_file.clone() else {
+    if args.debug || args.auto_reload {
+        eprintln!(
+            "supervisor-hub: --debug and --auto-reload are Cesi development options; ignored"
+        );
+    }
+    // Cesi's WSGI entry point took the file from CESI_CONFIG_PATH.
+    let from_env = std::env::var_os("CESI_CONFIG_PATH").map(PathBuf::from);
+    let Some(path) = args.config_file.clone().or(from_env) else {
         Args::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
