@@ -829,6 +829,22 @@ fn sighup_applies_a_good_file_and_keeps_the_old_one_on_a_bad_file() {
         "sessions survive"
     );
     hub.login("admin", "s3cret-admin");
+    assert_eq!(
+        hub.get("/api/v2/profile/", &[("X-Forwarded-User", "admin")])
+            .status,
+        401
+    );
+    let with_proxy = format!(
+        "{}[hub]\ntrusted_proxies = [\"127.0.0.1\"]\nproxy_user_header = \"X-Forwarded-User\"\n",
+        config("").replace("activity.log", "moved.log")
+    );
+    std::fs::write(&hub.config, with_proxy).expect("write");
+    kill(hub.pid(), Signal::SIGHUP).expect("hup");
+    hub.wait_for("proxy sign-on after the reload", || {
+        hub.get("/api/v2/profile/", &[("X-Forwarded-User", "admin")])
+            .status
+            == 200
+    });
     let moved = std::fs::read_to_string(dir.path().join("moved.log")).unwrap_or_default();
     assert!(moved.contains("admin logged in."), "{moved:?}");
 }

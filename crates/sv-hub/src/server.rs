@@ -179,6 +179,7 @@ impl Hub {
         if new.activity_log != current.activity_log {
             self.activity.set_path(new.activity_log.clone());
         }
+        self.auth.set_settings(AuthSettings::from(&new.hub));
         // MERGE POINT (issue 16): fleet.replace(specs from new.nodes).
         let mut next = new;
         next.database = current.database.clone();

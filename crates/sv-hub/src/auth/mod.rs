@@ -74,7 +74,8 @@ pub enum Login {
 /// The hub's authenticator and session keeper.
 pub struct HubAuth {
     store: Store,
-    settings: AuthSettings,
+    // Replaced at SIGHUP; read per request (a clone of a few fields).
+    settings: std::sync::RwLock<AuthSettings>,
     limiter: LoginLimiter,
 }
 
@@ -99,7 +100,7 @@ impl HubAuth {
     pub fn new(store: Store, settings: AuthSettings) -> Arc<HubAuth> {
         Arc::new(HubAuth {
             store,
-            settings,
+            settings: std::sync::RwLock::new(settings),
             limiter: LoginLimiter::new(),
         })
     }
@@ -110,8 +111,16 @@ impl HubAuth {
     }
 
     /// Its settings.
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
+    pub fn settings(&self) -> AuthSettings {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Applies new settings (SIGHUP); sessions are untouched.
+    pub fn set_settings(&self, settings: AuthSettings) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
     }
 
     /// The principal for a stored user, `None` if there is no such user.
@@ -183,7 +192,7 @@ impl HubAuth {
             ApiError::Internal
         })?;
         let now = unix_now();
-        let ttl = i64::try_from(self.settings.session_ttl.as_secs()).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(self.settings().session_ttl.as_secs()).unwrap_or(i64::MAX);
         self.store
             .create_session(
                 &token::token_hash(&token),
@@ -269,8 +278,9 @@ impl HubAuth {
         {
             return Ok(Some(user));
         }
-        if let (Some(header_name), Some(peer)) = (&self.settings.proxy_user_header, peer)
-            && self.settings.trusted_proxies.contains(&peer.ip())
+        let settings = self.settings();
+        if let (Some(header_name), Some(peer)) = (&settings.proxy_user_header, peer)
+            && settings.trusted_proxies.contains(&peer.ip())
             && let Some(user) = parts.headers.get(header_name.as_str())
         {
             return Ok(user
