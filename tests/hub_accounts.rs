@@ -591,6 +591,43 @@ fn cli_users_and_bearer_tokens() {
     assert_eq!(code, 0, "{out}{err}");
     let (_, out, _) = run_cli(&conf, &["user", "list"], "");
     assert_eq!(out, "admin\tadmin\t*\nbob\tviewer\t*\n");
+    // Environment limits, from the shell and from the API.
+    let (code, _, err) = run_cli(
+        &conf,
+        &[
+            "user", "add", "eve", "--role", "operator", "--env", "prod,dev",
+        ],
+        "pw-eve\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    let admin = hub.login("admin", "s3cret-admin");
+    let r = post(
+        &hub,
+        "/api/v2/users/",
+        &admin,
+        json!({"username": "finn", "password": "pw", "usertype": "2", "environments": ["staging"]}),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = post(
+        &hub,
+        "/api/v2/users/",
+        &admin,
+        json!({"username": "gus", "password": "pw", "usertype": 2, "environments": "staging"}),
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    let (_, out, _) = run_cli(&conf, &["user", "list"], "");
+    assert_eq!(
+        out,
+        "admin\tadmin\t*\nbob\tviewer\t*\neve\toperator\tdev,prod\nfinn\tviewer\tstaging\n"
+    );
+    let (code, _, err) = run_cli(&conf, &["user", "add", "x", "--role", "boss"], "pw\n");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "supervisor-hub: unknown role 'boss' (admin, operator, viewer)\n"
+        )
+    );
     let (code, token, _) = run_cli(&conf, &["token", "add", "ci", "--user", "bob"], "");
     assert_eq!(code, 0);
     let bearer = format!("Bearer {}", token.trim());
