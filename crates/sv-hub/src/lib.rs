@@ -11,8 +11,19 @@
 //!   authenticated and their role checked against a [`api::guard::Permission`].
 //! * [`activity`]: the activity record every action leaves (database and
 //!   Cesi's log-file line).
+//! * [`config`]: Cesi's TOML file read unchanged, plus the hub's additions.
+//! * [`store`]: users, sessions, tokens, activity, settings in sqlite or
+//!   PostgreSQL, one schema, versioned migrations.
+//! * [`auth`]: passwords, sessions, tokens, proxy sign-on, login
+//!   throttling, the activity log; the real authenticator.
+//! * [`server`] and [`cli`]: the running service and the command line.
 //!
 //! The hub depends on `sv-client` and `sv-api`, never on the daemon.
 
 pub mod activity;
 pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod server;
+pub mod store;

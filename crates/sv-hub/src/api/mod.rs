@@ -4,6 +4,9 @@
 //! [`json`] for bodies, [`error::ApiError`] for failures and
 //! [`guard::Require`] for authentication and roles.
 
+pub mod accounts;
+pub mod body;
 pub mod error;
 pub mod guard;
 pub mod json;
+pub mod routing;

@@ -1,0 +1,278 @@
+//! The hub's store: one suite, run against sqlite and against a real
+//! PostgreSQL server (tests/support/postgres.rs); plus opening an
+//! existing Cesi sqlite database, whose werkzeug passwords still verify.
+
+mod support;
+
+use std::process::Command;
+
+use support::postgres::Postgres;
+use sv_hub::auth::password::{self, Verdict};
+use sv_hub::auth::token;
+use sv_hub::config::Database;
+use sv_hub::store::{ActivityRow, Store, StoreError};
+
+fn activity(n: i64, message: &str) -> ActivityRow {
+    ActivityRow {
+        time_ms: 1_796_514_766_000 + n,
+        level: if n % 2 == 0 { "INFO" } else { "ERROR" }.into(),
+        username: "admin".into(),
+        action: "start".into(),
+        node: Some("live".into()),
+        process: (n % 2 == 0).then(|| "web:web".to_string()),
+        ok: n % 3 != 0,
+        message: message.into(),
+    }
+}
+
+/// Everything the hub asks of a store, on a fresh database.
+async fn suite(store: &Store) {
+    // Users: Cesi's table order, unique names, NULL-safe usertype.
+    assert!(store.list_users().await.expect("list").is_empty());
+    store.add_user("admin", "h0", 0).await.expect("add admin");
+    store.add_user("alice", "h1", 1).await.expect("add alice");
+    store.add_user("jürgen", "h2", 2).await.expect("add jürgen");
+    assert_eq!(
+        store.add_user("alice", "hx", 2).await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(
+        store.list_users().await.expect("list"),
+        vec![
+            ("admin".to_string(), 0),
+            ("alice".to_string(), 1),
+            ("jürgen".to_string(), 2)
+        ]
+    );
+    assert_eq!(store.user_count().await.expect("count"), 3);
+    let alice = store.user("alice").await.expect("get").expect("alice");
+    assert_eq!((alice.password_hash.as_str(), alice.usertype), ("h1", 1));
+    assert_eq!(alice.environments, None);
+    store
+        .set_user_environments("alice", &["prod".into(), "dev".into()])
+        .await
+        .expect("envs");
+    let alice = store.user("alice").await.expect("get").expect("alice");
+    assert_eq!(alice.environments, Some(vec!["dev".into(), "prod".into()]));
+    assert!(store.set_password("alice", "h1b").await.expect("passwd"));
+    assert!(!store.set_password("nobody", "h").await.expect("passwd"));
+    assert!(store.user("nobody").await.expect("get").is_none());
+
+    // Sessions: expire, end one, end all but one, purge.
+    let now = 1_000_000;
+    store
+        .create_session("s1", "alice", now, now + 60)
+        .await
+        .expect("s1");
+    store
+        .create_session("s2", "alice", now, now + 60)
+        .await
+        .expect("s2");
+    store
+        .create_session("s3", "alice", now, now + 1)
+        .await
+        .expect("s3");
+    assert_eq!(
+        store.session_user("s1", now).await.expect("s1"),
+        Some("alice".into())
+    );
+    assert_eq!(
+        store.session_user("s3", now + 1).await.expect("s3"),
+        None,
+        "expired"
+    );
+    assert_eq!(store.session_user("nope", now).await.expect("nope"), None);
+    assert!(store.delete_session("s1").await.expect("del"));
+    assert!(!store.delete_session("s1").await.expect("del again"));
+    store
+        .create_session("s4", "alice", now, now + 60)
+        .await
+        .expect("s4");
+    assert_eq!(
+        store
+            .delete_sessions_of("alice", Some("s4"))
+            .await
+            .expect("others"),
+        2
+    );
+    assert_eq!(
+        store.session_user("s4", now).await.expect("s4"),
+        Some("alice".into())
+    );
+    assert_eq!(store.purge_sessions(now + 61).await.expect("purge"), 1);
+    for n in 0..5 {
+        let token = format!("t{n}");
+        store
+            .create_session(&token, "jürgen", now + n, now + 60)
+            .await
+            .expect("session");
+    }
+    assert_eq!(store.trim_sessions("jürgen", 2).await.expect("trim"), 3);
+    assert_eq!(
+        store.session_user("t4", now).await.expect("t4"),
+        Some("jürgen".into())
+    );
+    assert_eq!(
+        store.session_user("t2", now).await.expect("t2"),
+        None,
+        "oldest gone"
+    );
+
+    // API tokens.
+    store
+        .add_token("ci", "t1", "alice", now)
+        .await
+        .expect("token");
+    assert_eq!(
+        store.add_token("ci", "t2", "alice", now).await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(
+        store.token_user("t1").await.expect("tok"),
+        Some("alice".into())
+    );
+    assert_eq!(store.list_tokens().await.expect("list")[0].name, "ci");
+    assert!(store.revoke_token("ci").await.expect("revoke"));
+    assert_eq!(store.token_user("t1").await.expect("tok"), None);
+
+    // Deleting a user takes their sessions, tokens and environments.
+    store
+        .create_session("s5", "alice", now, now + 60)
+        .await
+        .expect("s5");
+    store
+        .add_token("ci2", "t3", "alice", now)
+        .await
+        .expect("token");
+    assert!(store.delete_user("alice").await.expect("delete"));
+    assert!(!store.delete_user("alice").await.expect("delete again"));
+    assert_eq!(store.session_user("s5", now).await.expect("s5"), None);
+    assert_eq!(store.token_user("t3").await.expect("t3"), None);
+
+    // Activity: newest first, limits, optional fields, clear.
+    for n in 0..5 {
+        store
+            .add_activity(&activity(n, &format!("line {n}")))
+            .await
+            .expect("activity");
+    }
+    let all = store.activity(None).await.expect("all");
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[0], activity(4, "line 4"));
+    assert_eq!(all[4], activity(0, "line 0"));
+    let two = store.activity(Some(2)).await.expect("two");
+    assert_eq!(
+        two.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(),
+        ["line 4", "line 3"]
+    );
+    assert_eq!(store.activity(Some(99)).await.expect("many").len(), 5);
+    store.clear_activity().await.expect("clear");
+    assert!(store.activity(None).await.expect("empty").is_empty());
+
+    // Settings: the first value wins; take removes once.
+    assert_eq!(store.setting("secret").await.expect("get"), None);
+    assert_eq!(store.init_setting("secret", "a").await.expect("init"), "a");
+    assert_eq!(store.init_setting("secret", "b").await.expect("init"), "a");
+    assert!(store.take_setting("secret").await.expect("take"));
+    assert!(!store.take_setting("secret").await.expect("take again"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_suite_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Database::SqliteFile(dir.path().join("hub.db"));
+    let store = Store::open(&db).await.expect("open");
+    assert_eq!(store.engine_name(), "sqlite");
+    suite(&store).await;
+    drop(store);
+    // Reopening applies no migration twice and keeps the data.
+    let store = Store::open(&db).await.expect("reopen");
+    assert_eq!(store.user_count().await.expect("count"), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_suite_on_postgresql() {
+    let Some(pg) = Postgres::start() else { return };
+    let db = Database::Postgres(pg.create_db("suite"));
+    let store = Store::open(&db).await.expect("open");
+    assert_eq!(store.engine_name(), "postgresql");
+    suite(&store).await;
+    // A second instance opening the same database at the same time: the
+    // migrations run once, both see the same rows.
+    let (a, b) = tokio::join!(Store::open(&db), Store::open(&db));
+    let (a, b) = (a.expect("a"), b.expect("b"));
+    a.add_user("bob", "h", 2).await.expect("bob");
+    assert_eq!(
+        b.user("bob").await.expect("get").map(|u| u.usertype),
+        Some(2)
+    );
+    // Cesi's 16-character limit is real on PostgreSQL.
+    assert!(
+        store
+            .add_user("a-name-longer-than-16", "h", 1)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cesi_sqlite_database_opens_and_its_passwords_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("users.db");
+    // Cesi's exact DDL and a werkzeug 1.0 row, made by Python as Cesi
+    // would (hashlib's pbkdf2 is what werkzeug calls).
+    let script = r#"
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE users (id INTEGER NOT NULL, username VARCHAR(16), password VARCHAR(120), usertype INTEGER, PRIMARY KEY (id))")
+db.execute("CREATE UNIQUE INDEX ix_users_username ON users (username)")
+h = hashlib.pbkdf2_hmac("sha256", b"admin", b"XfSZdgkj", 150000).hex()
+db.execute("INSERT INTO users VALUES (1, 'admin', ?, 0)", ("pbkdf2:sha256:150000$XfSZdgkj$" + h,))
+db.execute("INSERT INTO users VALUES (2, 'old', NULL, NULL)")
+db.commit()
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let store = Store::open(&Database::SqliteFile(path.clone()))
+        .await
+        .expect("open a Cesi db");
+    assert_eq!(
+        store.list_users().await.expect("list"),
+        vec![("admin".to_string(), 0), ("old".to_string(), -1)]
+    );
+    let admin = store.user("admin").await.expect("get").expect("admin");
+    assert_eq!(
+        password::verify(&admin.password_hash, "admin"),
+        Verdict::OkRehash
+    );
+    assert_eq!(
+        password::verify(&admin.password_hash, "nope"),
+        Verdict::Wrong
+    );
+    let old = store.user("old").await.expect("get").expect("old");
+    assert_eq!(password::verify(&old.password_hash, ""), Verdict::Wrong);
+
+    // Cesi itself can still read the table: its columns are untouched.
+    let check = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('SELECT id, username, usertype FROM users ORDER BY id').fetchall())",
+        ])
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "[(1, 'admin', 0), (2, 'old', None)]"
+    );
+    assert!(token::is_well_formed(&token::new_token().expect("token")));
+}
