@@ -11,8 +11,12 @@
 //!   authenticated and their role checked against a [`api::guard::Permission`].
 //! * [`activity`]: the activity record every action leaves (database and
 //!   Cesi's log-file line).
+//! * [`nodes`]: the configured supervisord nodes — the [`nodes::Fleet`]
+//!   poller and its cache, the actions, and the node routes
+//!   ([`nodes::routes::router`]).
 //!
 //! The hub depends on `sv-client` and `sv-api`, never on the daemon.
 
 pub mod activity;
 pub mod api;
+pub mod nodes;
