@@ -313,12 +313,27 @@ fn same_processes(a: &[ProcessInfo], b: &[ProcessInfo]) -> bool {
         })
 }
 
+/// A fixed fraction of `interval` for the node `name` (FNV-1a of the
+/// name): the first wait after the first poll is longer by it, so a
+/// thousand nodes started together are polled spread over the interval
+/// instead of all at once.
+fn phase(name: &str, interval: Duration) -> Duration {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    interval.mul_f64((hash % 1000) as f64 / 1000.0)
+}
+
 /// The background poll loop of one node; ends when the node is dropped.
 async fn poll_loop(node: Weak<Node>) {
+    let mut first = true;
     loop {
         let Some(n) = node.upgrade() else { return };
         n.poll().await;
-        let delay = n.next_delay();
+        let mut delay = n.next_delay();
+        if std::mem::take(&mut first) {
+            delay += phase(n.name(), delay);
+        }
         let kicked = async {
             n.kick.notified().await;
         };
@@ -465,6 +480,9 @@ mod tests {
         assert!(second.failures >= 2);
         assert!(node.next_delay() >= fleet.settings().poll_interval * 2);
         assert!(fleet.node("other").is_none());
+        let interval = Duration::from_secs(2);
+        assert!(phase("gone", interval) < interval);
+        assert_ne!(phase("node0001", interval), phase("node0002", interval));
         fleet.shutdown();
         assert!(fleet.nodes().is_empty());
     }

@@ -114,6 +114,7 @@ impl Sim {
     pub async fn start(kinds: &[Kind], count: usize) -> Sim {
         let mut nodes = Vec::new();
         let mut tasks = Vec::new();
+        let mut closed = Vec::new();
         for &kind in kinds {
             let listener = TcpListener::bind("127.0.0.1:0")
                 .await
@@ -126,11 +127,23 @@ impl Sim {
                 processes: Mutex::new(processes(count)),
             });
             match kind {
-                Kind::Refused => drop(listener),
+                // Kept bound until every node has its port, so no other
+                // node of this simulator gets the same one.
+                Kind::Refused => closed.push(listener),
                 Kind::Hung => tasks.push(tokio::spawn(async move {
-                    let mut held = Vec::new();
                     while let Ok((stream, _)) = listener.accept().await {
-                        held.push(stream);
+                        // Read and never answer; let go when the peer does.
+                        tokio::spawn(async move {
+                            let mut stream = stream;
+                            let mut buf = [0u8; 4096];
+                            while let Ok(n) =
+                                tokio::io::AsyncReadExt::read(&mut stream, &mut buf).await
+                            {
+                                if n == 0 {
+                                    break;
+                                }
+                            }
+                        });
                     }
                 })),
                 Kind::Live | Kind::AuthFail => {
@@ -144,6 +157,7 @@ impl Sim {
             }
             nodes.push(node);
         }
+        drop(closed);
         Sim { nodes, tasks }
     }
 }
