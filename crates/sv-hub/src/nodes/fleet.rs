@@ -207,7 +207,18 @@ impl Node {
         if snap.checked.is_some_and(|at| at.elapsed() < RECHECK_AFTER) {
             return false;
         }
-        self.poll().await.health.connected()
+        // A poll under way answers for us: wait for it rather than make
+        // a second one (a hung node would cost its deadline twice).
+        match self.polling.try_lock() {
+            Ok(free) => {
+                drop(free);
+                self.poll().await.health.connected()
+            }
+            Err(_) => {
+                drop(self.polling.lock().await);
+                self.snapshot().health.connected()
+            }
+        }
     }
 
     /// Poll now and return the new snapshot (after a state change made
