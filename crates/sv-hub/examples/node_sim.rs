@@ -56,6 +56,8 @@ fn main() {
                 Kind::Hung => "hung",
                 Kind::Refused => "refused",
                 Kind::AuthFail => "denied",
+                Kind::Slow => "slow",
+                Kind::Garbage => "garbage",
             };
             let _ = writeln!(out, "{kind} {}", node.port);
         }

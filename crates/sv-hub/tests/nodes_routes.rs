@@ -504,3 +504,28 @@ async fn a_reload_keeps_unchanged_nodes_and_drops_removed_ones() {
     .await;
     assert!(ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_nodes_stay_connected_and_strangers_are_not_supervisors() {
+    let sim = Sim::start(&[Kind::Slow, Kind::Garbage], 3).await;
+    let specs = vec![
+        NodeSpec::new("slow", "prod", &sim.nodes[0].url()),
+        NodeSpec::new("stranger", "prod", &sim.nodes[1].url()),
+    ];
+    let settings = FleetSettings {
+        timeout: Duration::from_secs(5),
+        slow_after: Duration::from_millis(300),
+        ..settings()
+    };
+    let hub = Hub::serve(Fleet::start(specs, settings)).await;
+    hub.fleet.settled().await;
+    let (_, body) = hub.get("/api/v2/fleet/", VIEWER).await;
+    let v = json(&body);
+    assert_eq!(v["nodes"][0]["health"], "slow", "{body}");
+    assert_eq!(v["nodes"][0]["connected"], true);
+    assert_eq!(v["nodes"][1]["health"], "not_supervisor", "{body}");
+    let (_, body) = hub.get("/api/v2/nodes/", VIEWER).await;
+    let v = json(&body);
+    assert_eq!(v["nodes"][0]["processes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["nodes"][1]["general"]["connected"], false);
+}

@@ -31,6 +31,10 @@ pub enum Kind {
     Refused,
     /// Answers 401 to every request.
     AuthFail,
+    /// Answers like Supervisor, 600 ms late.
+    Slow,
+    /// Answers 200 with something that is not XML-RPC.
+    Garbage,
 }
 
 /// One simulated node.
@@ -146,7 +150,7 @@ impl Sim {
                         });
                     }
                 })),
-                Kind::Live | Kind::AuthFail => {
+                Kind::Live | Kind::AuthFail | Kind::Slow | Kind::Garbage => {
                     let app = Router::new()
                         .route("/RPC2", post(rpc))
                         .with_state(Arc::clone(&node));
@@ -176,8 +180,11 @@ fn name_param(params: &[Value]) -> String {
 
 async fn rpc(State(node): State<Arc<SimNode>>, _headers: HeaderMap, body: Bytes) -> Response {
     node.calls.fetch_add(1, Ordering::Relaxed);
-    if node.kind == Kind::AuthFail {
-        return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response();
+    match node.kind {
+        Kind::AuthFail => return (StatusCode::UNAUTHORIZED, "Unauthorized").into_response(),
+        Kind::Garbage => return "<html>not a supervisor</html>".into_response(),
+        Kind::Slow => tokio::time::sleep(std::time::Duration::from_millis(600)).await,
+        _ => {}
     }
     let Ok(call) = sv_xmlrpc::decode_call(&body, &Limits::default()) else {
         return StatusCode::BAD_REQUEST.into_response();
