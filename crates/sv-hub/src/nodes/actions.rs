@@ -13,8 +13,6 @@
 //! The node's connectivity is checked by the caller; these functions make
 //! the calls and say what happened.
 
-use std::sync::Arc;
-
 use sv_api::{LogStream, ProcessInfo};
 use sv_client::Client;
 
@@ -73,6 +71,9 @@ pub enum ActionError {
     #[error("Wrong process name")]
     WrongProcess,
 }
+
+/// How many calls an all-processes action has under way on one node.
+pub const CALLS_PER_NODE: usize = 8;
 
 /// Supervisor's states a stop applies to (RUNNING_STATES).
 fn stoppable(state: i32) -> bool {
@@ -197,16 +198,15 @@ pub async fn act_all(node: &Node, verb: Verb) -> Result<Vec<ProcessOutcome>, Act
         .await
         .map_err(|e| failure(&e))?;
     let (processes, _) = parse_list(&value).map_err(ActionError::Failed)?;
-    let selected: Vec<Arc<ProcessInfo>> = processes
+    let selected: Vec<ProcessInfo> = processes
         .into_iter()
         .filter(|p| match verb {
             Verb::Start => !stoppable(p.state),
             Verb::Stop => stoppable(p.state),
             Verb::Restart => true,
         })
-        .map(Arc::new)
         .collect();
-    let calls = selected.iter().map(|p| {
+    let calls = selected.into_iter().map(|p| {
         let client = client.clone();
         async move {
             let namespec = format!("{}:{}", p.group, p.name);
@@ -228,7 +228,16 @@ pub async fn act_all(node: &Node, verb: Verb) -> Result<Vec<ProcessOutcome>, Act
             }
         }
     });
-    Ok(futures_util::future::join_all(calls).await)
+    // At most a few calls to one node at a time: each may hold a
+    // connection for `startsecs`, and a node with hundreds of processes
+    // should not cost the hub (or the node) hundreds of sockets at once.
+    Ok(
+        futures_util::StreamExt::collect(futures_util::StreamExt::buffered(
+            futures_util::stream::iter(calls),
+            CALLS_PER_NODE,
+        ))
+        .await,
+    )
 }
 
 #[cfg(test)]

@@ -306,19 +306,22 @@ pub(super) async fn all_processes(
     ))
 }
 
-/// Every given node at once; one report entry per node.
+/// How many nodes a bulk action works on at once.
+const NODES_AT_ONCE: usize = 64;
+
+/// Every given node, in parallel; one report entry per node.
 async fn bulk(
     state: &NodesState,
     principal: &Principal,
     nodes: Vec<Arc<Node>>,
     verb: Verb,
 ) -> CesiJson {
-    let runs = nodes.iter().map(|node| async move {
+    let runs = nodes.into_iter().map(|node| async move {
         let name = node.name();
         if !node.is_connected().await {
             return json!({"name": name, "ok": false, "message": "Node is not connected", "results": []});
         }
-        match all_on_node(state, principal, node, verb).await {
+        match all_on_node(state, principal, &node, verb).await {
             Ok(outcomes) => json!({
                 "name": name,
                 "ok": outcomes.iter().all(|o| o.result.is_ok()),
@@ -328,7 +331,13 @@ async fn bulk(
             Err(e) => json!({"name": name, "ok": false, "message": e.to_string(), "results": []}),
         }
     });
-    let list = futures_util::future::join_all(runs).await;
+    // Nodes in parallel, a bounded number at a time (each runs up to
+    // `CALLS_PER_NODE` calls), answers in config order.
+    let list: Vec<Value> = futures_util::StreamExt::collect(futures_util::StreamExt::buffered(
+        futures_util::stream::iter(runs),
+        NODES_AT_ONCE,
+    ))
+    .await;
     success(json!({ "nodes": list }))
 }
 

@@ -19,6 +19,7 @@
 //! * `stream`: `GET /api/v2/events/`.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -43,6 +44,8 @@ pub struct NodesState {
     pub auth: SharedAuthenticator,
     /// Where actions are recorded.
     pub activity: Arc<dyn ActivitySink>,
+    /// Live streams open now (bounded by `stream::MAX_STREAMS`).
+    pub streams: Arc<AtomicUsize>,
 }
 
 impl FromRef<NodesState> for SharedAuthenticator {
@@ -87,6 +90,7 @@ pub fn router(fleet: Fleet, auth: SharedAuthenticator, activity: Arc<dyn Activit
             fleet,
             auth,
             activity,
+            streams: Arc::new(AtomicUsize::new(0)),
         })
 }
 

@@ -9,9 +9,14 @@
 //! * A comment every [`HEARTBEAT`] keeps proxies from closing an idle
 //!   stream. A slow client holds at most the broadcast ring's slots; it
 //!   never slows the poller (publishing never waits).
+//! * A stream costs the hub little: the first events are written one at a
+//!   time as the client reads them (not 1000 node objects queued up front),
+//!   and at most [`MAX_STREAMS`] are open at once (503 beyond).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -21,13 +26,16 @@ use axum::response::Response;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{NodesState, visible};
+use crate::api::error::ApiError;
 use crate::api::guard::{Principal, Read, Require};
-use crate::nodes::fleet::FleetEvent;
+use crate::nodes::fleet::{FleetEvent, Node};
 use crate::nodes::health::Health;
 use crate::nodes::render::piece;
 
 /// How often an idle stream sends a comment.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Most live streams open at once.
+pub const MAX_STREAMS: usize = 256;
 
 const HELLO: &[u8] = b"retry: 3000\n: supervisor-hub live updates\n\n";
 const RESYNC: &[u8] = b"event: resync\ndata: {}\n\n";
@@ -46,16 +54,48 @@ fn node_event(name: &str, environment: &str, health: Health, json: &str) -> Byte
     Bytes::from(format!("event: node\ndata: {head},\"node\":{json}}}\n\n"))
 }
 
+/// Counts a stream as open until dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(open: &Arc<AtomicUsize>) -> Option<Slot> {
+        let taken = open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_STREAMS).then_some(n + 1)
+            })
+            .is_ok();
+        taken.then(|| Slot(Arc::clone(open)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 struct Live {
     rx: broadcast::Receiver<FleetEvent>,
     principal: Principal,
-    queued: VecDeque<Bytes>,
+    hello: bool,
+    /// Nodes whose current state is still to be sent.
+    initial: VecDeque<Arc<Node>>,
+    _slot: Slot,
 }
 
 impl Live {
     async fn next(&mut self) -> Option<Bytes> {
-        if let Some(bytes) = self.queued.pop_front() {
-            return Some(bytes);
+        if std::mem::take(&mut self.hello) {
+            return Some(Bytes::from_static(HELLO));
+        }
+        if let Some(node) = self.initial.pop_front() {
+            let s = node.snapshot();
+            return Some(node_event(
+                node.name(),
+                node.environment(),
+                s.health,
+                &s.json,
+            ));
         }
         loop {
             match tokio::time::timeout(HEARTBEAT, self.rx.recv()).await {
@@ -80,23 +120,19 @@ impl Live {
 }
 
 /// `GET /api/v2/events/`.
-pub(super) async fn events(State(state): State<NodesState>, auth: Require<Read>) -> Response {
+pub(super) async fn events(
+    State(state): State<NodesState>,
+    auth: Require<Read>,
+) -> Result<Response, ApiError> {
+    let slot = Slot::take(&state.streams).ok_or(ApiError::Unavailable)?;
     // Subscribe before reading the snapshots, so no change falls between.
     let rx = state.fleet.subscribe();
-    let mut queued = VecDeque::from([Bytes::from_static(HELLO)]);
-    for node in visible(&state, &auth.principal) {
-        let s = node.snapshot();
-        queued.push_back(node_event(
-            node.name(),
-            node.environment(),
-            s.health,
-            &s.json,
-        ));
-    }
     let live = Live {
         rx,
+        initial: visible(&state, &auth.principal).into(),
         principal: auth.principal,
-        queued,
+        hello: true,
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(live, |mut live| async move {
         let chunk = live.next().await?;
@@ -110,12 +146,21 @@ pub(super) async fn events(State(state): State<NodesState>, auth: Require<Read>)
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("X-Accel-Buffering", HeaderValue::from_static("no"));
-    response
+    Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streams_are_counted_and_capped() {
+        let open = Arc::new(AtomicUsize::new(MAX_STREAMS - 1));
+        let last = Slot::take(&open).expect("one left");
+        assert!(Slot::take(&open).is_none());
+        drop(last);
+        assert_eq!(open.load(Ordering::Acquire), MAX_STREAMS - 1);
+    }
 
     #[test]
     fn node_events_carry_the_cesi_object_in_sorted_json() {
