@@ -529,3 +529,54 @@ async fn slow_nodes_stay_connected_and_strangers_are_not_supervisors() {
     assert_eq!(v["nodes"][0]["processes"].as_array().map(Vec::len), Some(3));
     assert_eq!(v["nodes"][1]["general"]["connected"], false);
 }
+
+/// Every node route × every role and anonymous: 401 without a user, 403
+/// when the role lacks the route's permission, neither otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_matrix_of_every_node_route() {
+    use sv_hub::api::guard::Role;
+    use sv_hub::nodes::routes::ROUTES;
+    let (_sim, hub) = fleet().await;
+    let users: [(Option<&str>, Option<Role>); 5] = [
+        (None, None),
+        (Some(ADMIN), Some(Role::Admin)),
+        (Some(OPERATOR), Some(Role::Operator)),
+        (Some(VIEWER), Some(Role::Viewer)),
+        (Some("rita:restricted"), Some(Role::Restricted)),
+    ];
+    let mut failures = Vec::new();
+    for route in ROUTES {
+        let path = route
+            .path
+            .replace("{node}", "n0")
+            .replace("{uname}", "g0:p01")
+            .replace("{signal}", "HUP")
+            .replace("{verb}", "start")
+            .replace("{env}", "prod")
+            .replace("{group}", "g0");
+        for (user, role) in users {
+            let status = if path == "/api/v2/events/" && user.is_some() {
+                let text = hub
+                    .stream_until(&path, user.unwrap_or_default(), DEADLINE, |t| {
+                        t.contains("\r\n\r\n")
+                    })
+                    .await;
+                text.split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0)
+            } else {
+                hub.call(route.method, &path, user, &[]).await.0
+            };
+            let ok = match role {
+                None => status == 401,
+                Some(role) if role.allows(route.needs) => ![401, 403, 404, 405].contains(&status),
+                Some(_) => status == 403,
+            };
+            if !ok {
+                failures.push(format!("{} {path} as {user:?}: {status}", route.method));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 
 use crate::activity::ActivitySink;
 use crate::api::error::ApiError;
-use crate::api::guard::{Principal, SharedAuthenticator};
+use crate::api::guard::{Permission, Principal, SharedAuthenticator};
 use crate::nodes::fleet::{Fleet, Node};
 
 mod act;
@@ -93,6 +93,110 @@ pub fn router(fleet: Fleet, auth: SharedAuthenticator, activity: Arc<dyn Activit
             streams: Arc::new(AtomicUsize::new(0)),
         })
 }
+
+/// One route of [`router`], for the role matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path, with `{node}`, `{uname}`, `{signal}`, `{verb}`, `{env}`,
+    /// `{group}` segments to fill in.
+    pub path: &'static str,
+    /// What the one guard asks of the caller.
+    pub needs: Permission,
+}
+
+const fn route(method: &'static str, path: &'static str, needs: Permission) -> RouteInfo {
+    RouteInfo {
+        method,
+        path,
+        needs,
+    }
+}
+
+/// Every method and path [`router`] serves, with the permission it needs
+/// (the role-matrix test walks it; keep it beside the router).
+pub const ROUTES: &[RouteInfo] = &[
+    route("GET", "/api/v2/nodes/", Permission::Read),
+    route("GET", "/api/v2/nodes/{node}/", Permission::Read),
+    route("GET", "/api/v2/nodes/{node}/processes/", Permission::Read),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/",
+        Permission::Read,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/start/",
+        Permission::Operate,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/processes/{uname}/start/",
+        Permission::Operate,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/stop/",
+        Permission::Operate,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/processes/{uname}/stop/",
+        Permission::Operate,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/restart/",
+        Permission::Operate,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/processes/{uname}/restart/",
+        Permission::Operate,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/log/",
+        Permission::ReadLogs,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/processes/{uname}/signal/{signal}/",
+        Permission::Operate,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/processes/{uname}/clear/",
+        Permission::Operate,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/all-processes/{verb}/",
+        Permission::Operate,
+    ),
+    route(
+        "POST",
+        "/api/v2/nodes/{node}/all-processes/{verb}/",
+        Permission::Operate,
+    ),
+    route("GET", "/api/v2/environments/", Permission::Read),
+    route(
+        "POST",
+        "/api/v2/environments/{env}/all-processes/{verb}/",
+        Permission::Operate,
+    ),
+    route("POST", "/api/v2/all-processes/{verb}/", Permission::Operate),
+    route("GET", "/api/v2/groups/", Permission::Read),
+    route("GET", "/api/v2/groups/{group}/", Permission::Read),
+    route(
+        "GET",
+        "/api/v2/groups/{group}/node/{node}/",
+        Permission::Read,
+    ),
+    route("GET", "/api/v2/fleet/", Permission::Read),
+    route("GET", "/api/v2/events/", Permission::Read),
+];
 
 /// The node `name` as `principal` may see it, else 400 `Wrong node name`.
 fn find(state: &NodesState, principal: &Principal, name: &str) -> Result<Arc<Node>, ApiError> {
