@@ -146,7 +146,6 @@ fn the_hub_serves_real_nodes_and_marks_the_bad_ones() {
         // Long: a change on one of our nodes can only show early through
         // its live stream.
         poll_interval: Duration::from_secs(60),
-        timeout: Duration::from_secs(1),
         ..FleetSettings::default()
     };
 

@@ -21,8 +21,9 @@ const VIEWER: &str = "vic:viewer";
 fn settings() -> FleetSettings {
     FleetSettings {
         poll_interval: Duration::from_millis(500),
-        timeout: Duration::from_millis(300),
-        slow_after: Duration::from_millis(250),
+        // Generous: a loaded machine must not turn a live node slow or dead.
+        timeout: Duration::from_secs(2),
+        slow_after: Duration::from_secs(2),
         max_backoff: Duration::from_secs(1),
         action_timeout: Duration::from_secs(5),
         follow_events: true,
@@ -459,26 +460,22 @@ async fn environments_and_groups_have_cesis_shapes() {
 async fn the_live_stream_sends_the_state_then_each_change() {
     let (_sim, hub) = fleet().await;
     hub.fleet.settled().await;
-    let hub = std::sync::Arc::new(hub);
-    let watcher = {
-        let hub = std::sync::Arc::clone(&hub);
-        tokio::spawn(async move {
-            hub.stream_until("/api/v2/events/", VIEWER, DEADLINE, |text| {
-                text.matches("event: node").count() >= 6
-            })
-            .await
-        })
-    };
-    // Once the stream has sent the five nodes, change one.
-    let sent = eventually(DEADLINE, || async {
-        hub.get("/api/v2/nodes/n1/processes/g0:p03/start/", OPERATOR)
-            .await
-            .0
-            == 200
-    })
-    .await;
-    assert!(sent);
-    let text = watcher.await.expect("watcher");
+    let mut stream = hub.open_stream("/api/v2/events/", VIEWER).await;
+    // The current state of the five nodes first …
+    let text = stream
+        .read_until(DEADLINE, |t| t.matches("event: node").count() >= 5)
+        .await;
+    assert_eq!(text.matches("event: node").count(), 5, "{text}");
+    // … then each change.
+    let (status, _) = hub
+        .get("/api/v2/nodes/n1/processes/g0:p03/start/", OPERATOR)
+        .await;
+    assert_eq!(status, 200);
+    let initial = text.len();
+    let text = stream
+        .read_until(DEADLINE, |t| t[initial..].contains("\"name\":\"n1\""))
+        .await;
+    assert!(text[initial..].contains("\"name\":\"n1\""), "{text}");
     assert!(text.contains("text/event-stream"), "{text}");
     assert!(text.contains("event: node\ndata: {\"environment\":\"prod\",\"health\":\"connected\",\"name\":\"n0\",\"node\":{\"general\":"), "{text}");
     assert!(text.matches("event: node").count() >= 6, "{text}");

@@ -96,7 +96,7 @@ pub struct Node {
     /// and then polls again, so it sees every change made before it.
     polling: tokio::sync::Mutex<()>,
     /// Wakes the poll task early (a live-stream event, a refresh).
-    kick: Notify,
+    kick: Arc<Notify>,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -150,7 +150,7 @@ impl Node {
             shared,
             state,
             polling: tokio::sync::Mutex::new(()),
-            kick: Notify::new(),
+            kick: Arc::new(Notify::new()),
             tasks: Mutex::new(Vec::new()),
         }
     }
@@ -264,6 +264,9 @@ impl Node {
             || old.health != new.health
             || !same_processes(&old.processes, &new.processes);
         self.state.send_replace(new.clone());
+        if old.health != new.health {
+            log_health(self.name(), new.health, new.error.as_deref());
+        }
         if changed {
             let _ = self.shared.events.send(FleetEvent::Node {
                 name: self.spec.name.clone(),
@@ -309,6 +312,19 @@ impl Node {
     }
 }
 
+/// One line on stderr when a node's health changes, with the reason
+/// (Cesi answers 500 and logs nothing — spec D2). Never has credentials:
+/// error texts come from [`classify`], which leaves URLs out.
+fn log_health(name: &str, health: Health, error: Option<&str>) {
+    match error {
+        Some(why) => eprintln!(
+            "supervisor-hub: node '{name}' is {}: {why}",
+            health.as_str()
+        ),
+        None => eprintln!("supervisor-hub: node '{name}' is {}", health.as_str()),
+    }
+}
+
 /// Whether two process lists differ in anything but the clock.
 fn same_processes(a: &[ProcessInfo], b: &[ProcessInfo]) -> bool {
     a.len() == b.len()
@@ -345,12 +361,14 @@ async fn poll_loop(node: Weak<Node>) {
         if std::mem::take(&mut first) {
             delay += phase(n.name(), delay);
         }
-        let kicked = async {
-            n.kick.notified().await;
-        };
+        // Hold only the wake-up while waiting, not the node: a node
+        // dropped with its fleet must be free to go (its `Drop` ends this
+        // task).
+        let kick = Arc::clone(&n.kick);
+        drop(n);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            () = kicked => {}
+            () = kick.notified() => {}
         }
     }
 }
@@ -496,5 +514,19 @@ mod tests {
         assert_ne!(phase("node0001", interval), phase("node0002", interval));
         fleet.shutdown();
         assert!(fleet.nodes().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dropping_the_fleet_frees_its_nodes() {
+        let spec = NodeSpec::new("gone", "prod", "unix:///nonexistent/sv.sock");
+        let fleet = Fleet::start(vec![spec], FleetSettings::default());
+        let node = fleet.node("gone").expect("configured");
+        node.settled().await;
+        let weak = Arc::downgrade(&node);
+        drop(node);
+        drop(fleet);
+        // Let the poll task reach its wait (it holds no node there).
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(weak.upgrade().is_none());
     }
 }

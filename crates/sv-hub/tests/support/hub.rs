@@ -152,26 +152,45 @@ impl Hub {
         deadline: Duration,
         done: impl Fn(&str) -> bool,
     ) -> String {
+        let mut stream = self.open_stream(path, user).await;
+        stream.read_until(deadline, done).await
+    }
+
+    /// Open `path` as a stream, read with [`Streaming::read_until`].
+    pub async fn open_stream(&self, path: &str, user: &str) -> Streaming {
         let mut stream = TcpStream::connect(self.addr).await.expect("connect");
         let head = format!(
             "GET {path} HTTP/1.1\r\nHost: {}\r\nx-test-user: {user}\r\n\r\n",
             self.addr
         );
         stream.write_all(head.as_bytes()).await.expect("write");
+        Streaming {
+            stream,
+            text: String::new(),
+        }
+    }
+}
+
+/// An open streamed answer and everything received so far.
+pub struct Streaming {
+    stream: TcpStream,
+    pub text: String,
+}
+
+impl Streaming {
+    /// Read until `done(everything received)` holds or `deadline` passes;
+    /// everything received so far.
+    pub async fn read_until(&mut self, deadline: Duration, done: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + deadline;
-        let mut raw = Vec::new();
         let mut buf = [0u8; 65536];
-        while Instant::now() < end {
+        while !done(&self.text) && Instant::now() < end {
             let left = end.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            match tokio::time::timeout(left, self.stream.read(&mut buf)).await {
                 Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
-                Ok(Ok(n)) => raw.extend_from_slice(&buf[..n]),
-            }
-            if done(&String::from_utf8_lossy(&raw)) {
-                break;
+                Ok(Ok(n)) => self.text.push_str(&String::from_utf8_lossy(&buf[..n])),
             }
         }
-        String::from_utf8_lossy(&raw).into_owned()
+        self.text.clone()
     }
 }
 
