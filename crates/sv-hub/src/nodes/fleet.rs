@@ -191,6 +191,11 @@ impl Node {
     /// The snapshot once the node has been polled at least once, waiting
     /// at most the node's deadline (only right after start or a reload).
     pub async fn settled(&self) -> Snapshot {
+        // The usual case, without a timer per node per request.
+        let now = self.snapshot();
+        if now.health != Health::Pending {
+            return now;
+        }
         let mut rx = self.state.subscribe();
         let limit = self.spec.timeout.unwrap_or(self.shared.settings.timeout);
         let _ = tokio::time::timeout(limit, rx.wait_for(|s| s.health != Health::Pending)).await;
