@@ -17,6 +17,9 @@
 //! * [`auth`]: passwords, sessions, tokens, proxy sign-on, login
 //!   throttling, the activity log; the real authenticator.
 //! * [`server`] and [`cli`]: the running service and the command line.
+//! * [`nodes`]: the configured supervisord nodes — the [`nodes::Fleet`]
+//!   poller and its cache, the actions, and the node routes
+//!   ([`nodes::routes::router`]).
 //!
 //! The hub depends on `sv-client` and `sv-api`, never on the daemon.
 
@@ -25,5 +28,6 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod nodes;
 pub mod server;
 pub mod store;

@@ -2,8 +2,9 @@
 //! token), build the router, serve HTTP, reload on SIGHUP, stop on
 //! SIGTERM/SIGINT.
 //!
-//! The nodes side (helper HB's `Fleet` and node routes) is mounted at the
-//! one place marked `MERGE POINT` below.
+//! The nodes side — the [`Fleet`] poller and the node routes — is started
+//! with the store in [`Hub::open`], merged into the one router in
+//! [`Hub::router`], and given the new node list in [`Hub::reload`].
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -22,7 +23,8 @@ use crate::api::guard::Peer;
 use crate::api::routing;
 use crate::auth::activity_log::ActivityLog;
 use crate::auth::{AuthSettings, HubAuth, password, token, unix_now};
-use crate::config::{self, HubConfig};
+use crate::config::{self, HubConfig, HubSettings};
+use crate::nodes::{Fleet, FleetSettings, NodeSpec};
 use crate::store::{Store, StoreError};
 
 /// The store setting holding the generated server secret.
@@ -77,6 +79,8 @@ pub struct Hub {
     /// The one-time setup token, when the store has no user and the
     /// config names no admin.
     pub setup_token: Option<String>,
+    /// The poller of every configured node, and its cache.
+    pub fleet: Fleet,
     /// The server secret: `[hub] secret`, else generated once and kept in
     /// the store, so every instance and every restart share it (Cesi drew
     /// a new key at each start, D5). For whatever needs to sign or derive
@@ -118,7 +122,9 @@ impl Hub {
                     .map_err(|e| ServeError::Accounts(e.to_string()))?
             }
         };
+        let fleet = Fleet::start(node_specs(&config), fleet_settings(&config.hub));
         Ok(Hub {
+            fleet,
             config: Arc::new(Mutex::new(config)),
             store,
             auth,
@@ -147,17 +153,12 @@ impl Hub {
             activity: self.activity.clone(),
             protected_users: Arc::new(protected),
         });
-        // ==== MERGE POINT (issue 16): the nodes side ====================
-        // Build the fleet from `config.nodes` (each `NodeConfig` → HB's
-        // `NodeSpec`: name, environment, endpoint, username, password,
-        // `effective_timeout(&config.hub)`, `config.hub.poll_interval`),
-        // start it, keep its handle on `Hub` for `reload`, and merge:
-        //   let nodes = crate::nodes::routes::router(
-        //       fleet.clone(), self.auth.clone(), self.activity.clone());
-        //   let app = accounts.merge(nodes);
-        // Until then the hub serves the account routes only.
-        let app = accounts;
-        // ================================================================
+        let nodes = crate::nodes::routes::router(
+            self.fleet.clone(),
+            self.auth.clone(),
+            self.activity.clone(),
+        );
+        let app = accounts.merge(nodes);
         routing::finish(app).layer(middleware::from_fn(peer_from_connect_info))
     }
 
@@ -180,7 +181,9 @@ impl Hub {
             self.activity.set_path(new.activity_log.clone());
         }
         self.auth.set_settings(AuthSettings::from(&new.hub));
-        // MERGE POINT (issue 16): fleet.replace(specs from new.nodes).
+        // Unchanged nodes keep their cache and connections; the poll
+        // interval and deadlines of the running fleet stay until a restart.
+        self.fleet.replace(node_specs(&new));
         let mut next = new;
         next.database = current.database.clone();
         *current = next;
@@ -189,6 +192,31 @@ impl Hub {
             current.nodes.len()
         );
         Ok(())
+    }
+}
+
+/// The fleet's view of the configured nodes.
+fn node_specs(config: &HubConfig) -> Vec<NodeSpec> {
+    config
+        .nodes
+        .iter()
+        .map(|node| {
+            let mut spec = NodeSpec::new(&node.name, &node.environment, &node.endpoint)
+                .with_credentials(&node.username, &node.password);
+            spec.timeout = node.timeout;
+            spec
+        })
+        .collect()
+}
+
+/// How the fleet polls, from `[hub]`.
+fn fleet_settings(hub: &HubSettings) -> FleetSettings {
+    let defaults = FleetSettings::default();
+    FleetSettings {
+        poll_interval: hub.poll_interval,
+        timeout: hub.node_timeout,
+        slow_after: hub.node_timeout / 2,
+        ..defaults
     }
 }
 

@@ -513,27 +513,20 @@ fn seconds(value: &DeValue<'_>) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(secs))
 }
 
-/// Cesi's URL rule: `http://` prepended unless the host has a scheme, the
-/// path's trailing `/` removed, `:port` after the host, `/RPC2` appended.
+/// Cesi's URL rule (`crate::nodes::cesi_url`: `http://` prepended unless
+/// the host has a scheme, the path's trailing `/` removed, `:port` after
+/// the host, `/RPC2` appended). An `https://` host is accepted, as Cesi
+/// accepts it — its own sample config has one — and the node shows as
+/// unreachable with the reason, because `sv-client` speaks no TLS.
 fn cesi_endpoint(host: &str, port: &str) -> Result<String, String> {
-    let (scheme, rest) = if let Some(rest) = host.strip_prefix("http://") {
-        ("http", rest)
-    } else if let Some(rest) = host.strip_prefix("https://") {
-        ("https", rest)
-    } else {
-        ("http", host)
-    };
-    if scheme == "https" {
-        return Err(NO_TLS.into());
-    }
-    let (netloc, path) = match rest.find('/') {
-        Some(at) => (&rest[..at], rest[at..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    if netloc.is_empty() {
+    let rest = host
+        .strip_prefix("http://")
+        .or_else(|| host.strip_prefix("https://"))
+        .unwrap_or(host);
+    if rest.split('/').next().unwrap_or("").is_empty() {
         return Err("the host is empty".into());
     }
-    Ok(format!("{scheme}://{netloc}:{port}{path}/RPC2"))
+    Ok(crate::nodes::cesi_url(host, port))
 }
 
 const NO_TLS: &str = "https is not supported: the hub's XML-RPC client speaks http and unix sockets only (put the node behind a local unix socket or plain http on a private network)";
