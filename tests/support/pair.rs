@@ -104,6 +104,8 @@ pub struct Options {
     pub inet: Inet,
     /// Extra lines for the `[supervisord]` section.
     pub extra_supervisord: String,
+    /// `loglevel=` of `[supervisord]` (`debug` when `None`).
+    pub loglevel: Option<String>,
 }
 
 impl Options {
@@ -694,8 +696,9 @@ fn render_config(out: &mut String, dir: &str, port: Option<u16>, options: &Optio
     let _ = write!(
         out,
         "[supervisord]\nnodaemon=true\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
-         childlogdir={dir}\nloglevel=debug\n{extra}\n\n\
+         childlogdir={dir}\nloglevel={level}\n{extra}\n\n\
          [unix_http_server]\nfile={dir}/s.sock\n\n",
+        level = options.loglevel.as_deref().unwrap_or("debug"),
         extra = options.extra_supervisord
     );
     if let Some(port) = port {

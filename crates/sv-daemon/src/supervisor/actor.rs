@@ -112,7 +112,12 @@ impl Supervisor {
             let wake = self.next_wake().map(|m| self.origin + m);
             tokio::select! {
                 biased;
-                _ = next(sigchld.as_mut()) => self.reap(),
+                _ = next(sigchld.as_mut()) => {
+                    // Supervisor's line for each pass of its loop that saw
+                    // SIGCHLD (deliveries that arrive together are one).
+                    self.log.debug("received SIGCHLD indicating a child quit");
+                    self.reap();
+                }
                 _ = notified(exit_notice.as_deref()) => self.reap(),
                 _ = next(signals.term.as_mut()) => self.request_shutdown("SIGTERM"),
                 _ = next(signals.int.as_mut()) => self.request_shutdown("SIGINT"),
