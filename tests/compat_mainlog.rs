@@ -5,7 +5,8 @@
 //! the reference `supervisorctl` and signals — through a series of phases:
 //! start, a crash before `startsecs` (BACKOFF, then FATAL: "gave up"), a
 //! crash after it ("exited: … not expected"), a stop that needs SIGKILL
-//! after `stopwaitsecs`, a plain stop, `update` after a config edit (a
+//! after `stopwaitsecs`, a plain stop, a group's stop (every kill, then
+//! every "waiting for … to stop"), `update` after a config edit (a
 //! changed, a removed and an added group), a reload (SIGHUP) and a shutdown
 //! (SIGTERM), at `loglevel=info` and at `loglevel=debug`.
 //!
@@ -68,6 +69,14 @@ command=sh -c "trap '' TERM; exec sleep 1000"
 startsecs=1
 stopwaitsecs=1
 autostart=false
+
+[program:duo]
+command=sh -c "trap 'kill $!; sleep 0.%(process_num)d5; exit 0' TERM; sleep 1000 & wait"
+process_name=duo%(process_num)d
+numprocs=2
+startsecs=1
+stopwaitsecs=10
+autostart=false
 "#;
 
 /// The configuration after the edit `update` applies: `good` changed,
@@ -94,6 +103,14 @@ autostart=false
 command=sleep 1000
 startsecs=1
 stopwaitsecs=10
+
+[program:duo]
+command=sh -c "trap 'kill $!; sleep 0.%(process_num)d5; exit 0' TERM; sleep 1000 & wait"
+process_name=duo%(process_num)d
+numprocs=2
+startsecs=1
+stopwaitsecs=10
+autostart=false
 "#;
 
 /// How a phase's segment is compared.
@@ -406,6 +423,18 @@ fn scenarios(level: &'static str) {
         Order::Exact,
         |d| Run::ctl(d, &["stop", "good"]),
         &["stopped: good (exit status 0)"],
+    );
+    run.phase(
+        "a group's stop: every kill, then every report",
+        Order::Exact,
+        |d| {
+            Run::ctl(d, &["start", "duo:*"]);
+            Run::ctl(d, &["stop", "duo:*"]);
+        },
+        &[
+            "stopped: duo0 (exit status 0)",
+            "stopped: duo1 (exit status 0)",
+        ],
     );
     run.phase(
         "start again",

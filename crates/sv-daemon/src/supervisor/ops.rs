@@ -352,9 +352,10 @@ impl Supervisor {
                     next_report,
                 });
                 self.settle_waiters(key);
-                // Supervisor's first `stop_report` comes at once, right
-                // after the kill; later ones every 2 s (`STOP_REPORT_EVERY`).
-                self.report_stopping_waiters(next_report);
+                // Due now: Supervisor's first `stop_report` comes right
+                // after the kills of the call's batch (the actor reports
+                // once the queued requests are handled); later ones every
+                // 2 s (`STOP_REPORT_EVERY`).
             }
         }
     }
