@@ -491,6 +491,40 @@ def respawn_baseline(ctx):
     return {"respawn_ms": statistics.median(gaps)}
 
 
+def sc_logtail(ctx, impl):
+    """A line sent to a `cat` program's stdin (sendProcessStdin) until it
+    arrives on a `/logtail/cat` stream over the unix socket: the path of
+    the web page's live log view and `supervisorctl tail -f`. (The browser
+    and tail -f tests check that lines arrive, not how fast.)"""
+    d = start_daemon(ctx, impl, "[program:cat]\ncommand=/bin/cat\nstartsecs=0\n")
+    try:
+        d.wait_log("entered RUNNING state", 1, 60)
+        d.wait_socket()
+        rpc = d.rpc()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(d.sock)
+        s.sendall(b"GET /logtail/cat HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        seen = b""
+        while b"\r\n\r\n" not in seen:
+            seen += s.recv(65536)
+        gaps = []
+        for n in range(ctx.logtail_lines):
+            line = ("logtail line %d" % n).encode()
+            t0 = time.monotonic()
+            rpc.supervisor.sendProcessStdin("cat", line.decode() + "\n")
+            while line not in seen:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise BenchError("%s: /logtail closed" % impl)
+                seen += chunk
+            gaps.append((time.monotonic() - t0) * 1000)
+        s.close()
+        return {"logtail_ms": statistics.median(gaps)}
+    finally:
+        d.stop()
+
+
 def sc_events(ctx, impl):
     """Starting and stopping a group of N programs makes 4N
     PROCESS_STATE events (STARTING, RUNNING, STOPPING, STOPPED); rate is
@@ -614,6 +648,7 @@ class Ctx:
         self.rpc_seconds = 0.3 if q else 3
         self.capture = ((1, 1 << 20), (3, 256 << 10)) if q else ((1, 256 << 20), (50, 10 << 20))
         self.respawns = 2 if q else 6
+        self.logtail_lines = 2 if q else 10
         self.events_n = 5 if q else 200
         self.events_timeout = 20 if q else 60
         self.ctl_n = 5 if q else 1000
@@ -641,6 +676,7 @@ def scenarios(ctx):
                     lambda c=children, e=each: capture_baseline(ctx, c, e)))
     out.append(("respawn", "respawn latency (exit -> next child)", lambda i: sc_respawn(ctx, i),
                 lambda: respawn_baseline(ctx)))
+    out.append(("logtail", "line written -> on /logtail", lambda i: sc_logtail(ctx, i), None))
     out.append(("events", "PROCESS_STATE events, %d programs" % ctx.events_n,
                 lambda i: sc_events(ctx, i), None))
     out.append(("ctl", "supervisorctl status, %d processes" % ctx.ctl_n, lambda i: sc_ctl(ctx, i), None))
@@ -665,6 +701,7 @@ METRICS = {
     "mb_per_s": ("MB/s", True, ("baseline", 0.95)),
     "cpu_s_per_gib": ("daemon CPU-s per GiB", False, ("baseline-cpu", 1.0)),
     "respawn_ms": ("exit -> next child (ms)", False, ("abs", 10)),
+    "logtail_ms": ("stdin line -> on /logtail (ms)", False, ("abs", 1000)),
     "events_per_s": ("events/s", True, ("ratio", 10)),
     "status_s_ref-ctl": ("Supervisor's supervisorctl status (s)", False, None),
     "status_s_our-ctl": ("our supervisorctl status (s)", False, None),

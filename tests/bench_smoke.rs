@@ -13,7 +13,7 @@ mod support;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::bin::{SUPERVISORCTL, SUPERVISORD, wait_until};
@@ -46,7 +46,7 @@ fn quick_run_measures_every_scenario() {
         .join("sv_bench.py");
 
     let started = Instant::now();
-    let mut child = Command::new(&python)
+    let mut child = support::command::new(&python)
         .arg(&harness)
         .arg("--quick")
         .arg("--ours")

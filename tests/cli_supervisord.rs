@@ -5,7 +5,7 @@
 mod support;
 
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use support::bin::{self, ECHO_SUPERVISORD_CONF, PIDPROXY, SUPERVISORD, run, texts};
@@ -235,7 +235,7 @@ fn pidproxy_forwards_term_to_the_pid_in_the_pidfile() {
     let dir = bin::tempdir();
     let pidfile = dir.path().join("daemon.pid");
     let script = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
-    let mut proxy = Command::new(PIDPROXY)
+    let mut proxy = support::command::new(PIDPROXY)
         .args([pidfile.to_str().unwrap(), "/bin/sh", "-c", &script])
         .stdin(Stdio::null())
         .spawn()
@@ -248,7 +248,7 @@ fn pidproxy_forwards_term_to_the_pid_in_the_pidfile() {
         .trim()
         .parse()
         .unwrap();
-    let status = Command::new("kill")
+    let status = support::command::new("kill")
         .args(["-TERM", &proxy.id().to_string()])
         .status()
         .unwrap();

@@ -80,7 +80,7 @@ fn file_name(path: &Path) -> String {
 }
 
 fn controlled_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
+    let mut cmd = support::command::new(program);
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     cmd.env_clear().env("PATH", path);
     for (key, value) in CONTROLLED_ENV {

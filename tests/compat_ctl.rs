@@ -57,10 +57,13 @@ impl<'a> Ctl<'a> {
         d: &Daemon,
         client: Impl,
         args: &[&str],
-        interrupt: Option<Duration>,
+        interrupt: Option<&str>,
     ) -> (Run, pair::Norm) {
         let out = match interrupt {
-            Some(after) => d.ctl_using(client, args, Duration::from_secs(20), Some(after)),
+            Some(needle) => {
+                let shown = |out: &str| out.contains(needle);
+                d.ctl_using(client, args, Duration::from_secs(20), Some(&shown))
+            }
             None => d.ctl_using(client, args, pair::CTL_TIMEOUT, None),
         };
         // Pids of the processes as they are now (for `pid <name>`).
@@ -95,7 +98,7 @@ impl<'a> Ctl<'a> {
         self.cmd_with(args, mode, None)
     }
 
-    fn cmd_with(&mut self, args: &[&str], mode: Out, interrupt: Option<Duration>) -> (Run, Run) {
+    fn cmd_with(&mut self, args: &[&str], mode: Out, interrupt: Option<&str>) -> (Run, Run) {
         let started = Instant::now();
         let ((r, rn), (o, on)) = self
             .pair
@@ -419,22 +422,22 @@ fn logs(c: &mut Ctl) {
     c.exact(&["tail", "-x", "writer"]);
     c.exact(&["tail"]);
     c.exact(&["tail", "-f", "writer", "stdout", "extra"]);
-    // tail -f streams until Ctrl-C: interrupt after 2 s, compare what came.
+    // tail -f streams until Ctrl-C: interrupt once the log's end has been
+    // shown (the writer wrote once), compare what came.
+    let last_line = |text: &'static str| text.trim_end().rsplit('\n').next().unwrap_or(text);
     c.cmd_with(
         &["tail", "-f", "writer"],
         Out::Exact,
-        Some(Duration::from_secs(2)),
+        Some(last_line(pair::WRITER_STDOUT)),
     );
     c.cmd_with(
         &["tail", "-f", "writer", "stderr"],
         Out::Exact,
-        Some(Duration::from_millis(1500)),
+        Some(last_line(pair::WRITER_STDERR)),
     );
-    c.cmd_with(
-        &["tail", "-f", "nosuch"],
-        Out::Exact,
-        Some(Duration::from_secs(1)),
-    );
+    // A missing name: the client reports the 404 and ends by itself (a
+    // Ctrl-C after the message would race its exit).
+    c.exact(&["tail", "-f", "nosuch"]);
 
     // maintail: the main logs differ in content; it must work and exit 0.
     let ((r, _), (o, _)) = c

@@ -36,6 +36,7 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -1152,9 +1153,18 @@ fn status_of(d: &Daemon, ep: Endpoint, request: &[u8]) -> Value {
     }
 }
 
-/// Status code, selected headers and the body of a streaming GET.
-fn stream_of(d: &Daemon, ep: Endpoint, path: &str, read_for: Duration) -> Value {
-    match d.http(ep, &get(path, ""), read_for) {
+/// How long a stream may take to show what a step waits for.
+const STREAM_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Status code, selected headers and the body of a streaming GET, read
+/// until `until` holds for what arrived (or [`STREAM_DEADLINE`]).
+fn stream_of(
+    d: &Daemon,
+    ep: Endpoint,
+    path: &str,
+    until: &(dyn Fn(&pair::HttpReply) -> bool + Sync),
+) -> Value {
+    match d.http_until(ep, &get(path, ""), STREAM_DEADLINE, until) {
         Ok(reply) => {
             let mut v = json!({"status": reply.status});
             if reply.status == 200 {
@@ -1463,10 +1473,11 @@ fn authentication(h: &mut Harness, pair: &Pair, password: &str) {
     }
     // With credentials, a stream is served.
     let (r, o) = pair.each(|d| {
-        match d.http(
+        match d.http_until(
             Endpoint::Inet,
             &get("/logtail/writer", &auth("dXNlcjpzM2NyZXQ=")),
-            Duration::from_millis(1200),
+            STREAM_DEADLINE,
+            &|reply| reply.status != 200 || reply.body_text().contains(pair::WRITER_STDOUT),
         ) {
             Ok(reply) => json!({"status": reply.status, "body": reply.body_text()}),
             Err(e) => json!({"error": e}),
@@ -1504,7 +1515,6 @@ fn authentication(h: &mut Harness, pair: &Pair, password: &str) {
 fn logtail(h: &mut Harness) {
     let big = pair::big_stdout();
     let big_tail = &big[big.len() - 1024..];
-    let window = Duration::from_millis(1200);
     let mut cases: Vec<(Endpoint, &str, &str)> = Vec::new();
     for ep in [Endpoint::Inet, Endpoint::Unix] {
         cases.extend([
@@ -1516,25 +1526,29 @@ fn logtail(h: &mut Harness) {
             (ep, "/logtail/grp%3Aa/stderr", ""),
         ]);
     }
-    // All streams at once on each daemon (each is read for `window`).
+    // All streams at once on each daemon, each read until it shows the
+    // log's tail (conditions, not reading windows).
     let (r, o) = h.pair.each(|d| {
         std::thread::scope(|s| {
             let streams: Vec<_> = cases
                 .iter()
-                .map(|(ep, path, _)| s.spawn(move || stream_of(d, *ep, path, window)))
+                .map(|(ep, path, tail)| {
+                    s.spawn(move || {
+                        stream_of(d, *ep, path, &|reply| reply.body_text().contains(tail))
+                    })
+                })
                 .collect();
             // Bytes appended while a client is connected are streamed to it.
             let appended = s.spawn(|| {
+                let attached = AtomicBool::new(false);
                 std::thread::scope(|s2| {
                     let reader = s2.spawn(|| {
-                        stream_of(
-                            d,
-                            Endpoint::Inet,
-                            "/logtail/cat",
-                            Duration::from_millis(2000),
-                        )
+                        stream_of(d, Endpoint::Inet, "/logtail/cat", &|reply| {
+                            attached.store(true, Ordering::SeqCst);
+                            reply.body_text().contains("streamed \u{e9}")
+                        })
                     });
-                    std::thread::sleep(Duration::from_millis(600));
+                    support::bin::wait_until(STREAM_DEADLINE, || attached.load(Ordering::SeqCst));
                     let sent = d.call(
                         "supervisor.sendProcessStdin",
                         json!(["cat", "streamed \u{e9}\n"]),
@@ -1546,7 +1560,9 @@ fn logtail(h: &mut Harness) {
             });
             // The main log: same status and headers; its content differs by design.
             let main = s.spawn(|| {
-                let mut v = stream_of(d, Endpoint::Inet, "/mainlogtail", window);
+                let mut v = stream_of(d, Endpoint::Inet, "/mainlogtail", &|reply| {
+                    !reply.body.is_empty()
+                });
                 let len = v["body"].as_str().map(str::len);
                 v["body"] = json!(len.map(|n| n > 0));
                 v["x-accel-buffering"] = Value::Null;
@@ -1610,13 +1626,13 @@ fn hostile_xml(h: &mut Harness) {
         ("external entity", xxe),
     ] {
         let d = &h.pair.ours;
-        let started = Instant::now();
+        // Answered at all (within the read window) is what is checked; how
+        // fast is for benchmarks.
         let reply = d.http(
             Endpoint::Unix,
             &rpc_post("/RPC2", body, ""),
             Duration::from_secs(10),
         );
-        let elapsed = started.elapsed();
         match reply {
             Ok(reply) => {
                 let text = reply.body_text();
@@ -1630,11 +1646,6 @@ fn hostile_xml(h: &mut Harness) {
                         reply.status,
                         &text[..text.len().min(300)]
                     ),
-                );
-                h.report.expect(
-                    &format!("ours: DOCTYPE body ({what}) answered quickly"),
-                    elapsed < Duration::from_secs(5),
-                    &format!("took {elapsed:?}"),
                 );
             }
             Err(e) => h.report.fail(&format!("ours: DOCTYPE body ({what})"), &e),

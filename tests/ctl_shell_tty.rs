@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
@@ -53,7 +52,7 @@ fn shell_completes_interrupts_and_keeps_history() {
         ["\u{3}", "supervisor> "],
         ["quit\n", null],
     ]);
-    let out = Command::new("python3")
+    let out = support::command::new("python3")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/compat/tty_drive.py"
@@ -100,7 +99,7 @@ fn shell_completes_interrupts_and_keeps_history() {
 /// (`… | head -1`) ends it quietly with status 0; unknown shells exit 2.
 #[test]
 fn completion_scripts_and_closed_pipes() {
-    let script = Command::new(support::bin::SUPERVISORCTL)
+    let script = support::command::new(support::bin::SUPERVISORCTL)
         .args(["completion", "bash"])
         .output()
         .expect("run supervisorctl completion bash");
@@ -108,7 +107,7 @@ fn completion_scripts_and_closed_pipes() {
     let dir = support::bin::tempdir();
     let path = dir.path().join("supervisorctl.bash");
     std::fs::write(&path, &script.stdout).unwrap();
-    let check = Command::new("bash")
+    let check = support::command::new("bash")
         .arg("-n")
         .arg(&path)
         .output()
@@ -118,13 +117,13 @@ fn completion_scripts_and_closed_pipes() {
         "bash -n: {}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let unknown = Command::new(support::bin::SUPERVISORCTL)
+    let unknown = support::command::new(support::bin::SUPERVISORCTL)
         .args(["completion", "tcsh"])
         .output()
         .expect("run supervisorctl completion tcsh");
     assert_eq!(unknown.status.code(), Some(2));
     // The reader goes away after one line: no error, status 0.
-    let piped = Command::new("bash")
+    let piped = support::command::new("bash")
         .arg("-c")
         .arg(format!(
             "set -o pipefail; {} completion fish | head -c 10 >/dev/null",

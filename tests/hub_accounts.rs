@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use nix::sys::signal::{Signal, kill};
 use serde_json::{Value, json};
@@ -555,7 +555,7 @@ fn two_instances_on_one_postgresql_share_users_sessions_and_activity() {
 
 fn run_cli(config: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write as _;
-    let mut child = Command::new(SUPERVISOR_HUB)
+    let mut child = support::command::new(SUPERVISOR_HUB)
         .arg("-c")
         .arg(config)
         .args(args)
@@ -723,7 +723,7 @@ fn config_checks_and_cesis_exit_messages() {
         )
     );
 
-    let out = Command::new(SUPERVISOR_HUB)
+    let out = support::command::new(SUPERVISOR_HUB)
         .env_remove("CESI_CONFIG_PATH")
         .output()
         .expect("run");
@@ -732,7 +732,7 @@ fn config_checks_and_cesis_exit_messages() {
         Some(2),
         "no config file is a usage error"
     );
-    let out = Command::new(SUPERVISOR_HUB)
+    let out = support::command::new(SUPERVISOR_HUB)
         .args(["--check-config", "--debug"])
         .env("CESI_CONFIG_PATH", &good)
         .output()
@@ -742,7 +742,7 @@ fn config_checks_and_cesis_exit_messages() {
         Some(0),
         "Cesi's WSGI variable names the file"
     );
-    let out = Command::new(SUPERVISOR_HUB)
+    let out = support::command::new(SUPERVISOR_HUB)
         .arg("--version")
         .output()
         .expect("run");
@@ -899,7 +899,7 @@ h = hashlib.pbkdf2_hmac("sha256", b"admin", b"XfSZdgkj", 150000).hex()
 db.execute("INSERT INTO users VALUES (1, 'admin', ?, 0)", ("pbkdf2:sha256:150000$XfSZdgkj$" + h,))
 db.commit()
 "#;
-    let out = Command::new("python3")
+    let out = support::command::new("python3")
         .args(["-c", script])
         .arg(&db)
         .output()
@@ -915,7 +915,7 @@ db.commit()
         "[cesi]\ndatabase = \"sqlite:///users.db\"\nactivity_log = \"activity.log\"\nadmin_username = \"admin\"\nadmin_password = \"admin\"\n",
     );
     hub.login("admin", "admin");
-    let read = Command::new("python3")
+    let read = support::command::new("python3")
         .args(["-c", "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('SELECT password FROM users').fetchone()[0])"])
         .arg(&db)
         .output()
@@ -998,7 +998,7 @@ fn the_hub_can_listen_on_a_unix_socket() {
             let _ = self.0.wait();
         }
     }
-    let child = Command::new(SUPERVISOR_HUB)
+    let child = support::command::new(SUPERVISOR_HUB)
         .arg("-c")
         .arg(&conf)
         .arg("--host")

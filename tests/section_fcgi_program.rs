@@ -50,7 +50,7 @@ fn a_bad_socket_is_a_start_up_error() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(support::bin::SUPERVISORD)
+    let out = support::command::new(support::bin::SUPERVISORD)
         .arg("-c")
         .arg(&conf)
         .output()

@@ -110,7 +110,7 @@ fn stopasgroup_stops_grandchildren() {
         alive(orphan),
         "without stopasgroup the grandchild is left alone"
     );
-    let _ = std::process::Command::new("kill")
+    let _ = support::command::new("kill")
         .args(["-KILL", &orphan.to_string()])
         .status();
 }

@@ -8,7 +8,6 @@ mod support;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
 use support::bin::wait_until;
 use support::daemon::{DEADLINE, TestDaemon, alive};
@@ -135,7 +134,7 @@ fn reopen_after_a_logrotate_rename_and_recreate_after_deletion() {
 #[test]
 fn a_full_disk_never_blocks_the_child() {
     let mnt = support::bin::tempdir();
-    let status = Command::new("mount")
+    let status = support::command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
         .arg(mnt.path())
         .status()
@@ -147,7 +146,7 @@ fn a_full_disk_never_blocks_the_child() {
     struct Unmount<'a>(&'a Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
+            let _ = support::command::new("umount").arg(self.0).status();
         }
     }
     let _unmount = Unmount(mnt.path());
@@ -183,7 +182,7 @@ fn a_stalled_fifo_reader_never_blocks_the_daemon() {
     let dir = support::bin::tempdir();
     let fifo = dir.path().join("fifo");
     assert!(
-        Command::new("mkfifo")
+        support::command::new("mkfifo")
             .arg(&fifo)
             .status()
             .unwrap()

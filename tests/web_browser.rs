@@ -1,7 +1,7 @@
 //! The web page in a real browser: headless Chromium over WebDriver
 //! (harness in `support::browser`) against our `supervisord`. The harness
 //! installs Chromium and chromedriver on first use; where it cannot, the
-//! tests are skipped with a loud message, or fail under `CI=true`.
+//! tests fail, unless `SV_SKIP_BROWSER_TESTS=1` skips them (loudly).
 //!
 //! * `status_page_clicks_filter_and_groups`: stop a program by clicking,
 //!   its row changes state without a reload (a marker set in the page
@@ -259,11 +259,8 @@ async fn log_view_follows_searches_and_switches() {
         browser.wait_text("#log", &line, DEADLINE).await;
         fastest = fastest.min(sent.elapsed());
     }
+    // Reported, not asserted: a duration is a benchmark's business.
     eprintln!("log view: a printed line showed after {fastest:?} (fastest of 3)");
-    assert!(
-        fastest < Duration::from_secs(1),
-        "a printed line took {fastest:?} to show"
-    );
     let lines = browser.text_of("#log").await;
     for n in 0..3 {
         assert_eq!(

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const SUPERVISORD: &str = env!("CARGO_BIN_EXE_supervisord");
@@ -12,7 +12,7 @@ pub const SUPERVISORCTL: &str = env!("CARGO_BIN_EXE_supervisorctl");
 
 /// Run `bin args…` in `cwd` to completion.
 pub fn run(bin: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(bin)
+    super::command::new(bin)
         .args(args)
         .current_dir(cwd)
         .stdin(Stdio::null())

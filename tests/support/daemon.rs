@@ -4,8 +4,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::Duration;
 
 use super::bin::{self, SUPERVISORD};
 
@@ -46,7 +46,7 @@ impl TestDaemon {
         let dir = bin::tempdir();
         let conf = dir.path().join("supervisord.conf");
         fs::write(&conf, config_text(dir.path(), extra_supervisord, body)).unwrap();
-        let child = Command::new(SUPERVISORD)
+        let child = super::command::new(SUPERVISORD)
             .envs(env.iter().copied())
             .arg("-c")
             .arg(&conf)
@@ -119,7 +119,7 @@ impl TestDaemon {
     }
 
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
+        let ok = super::command::new("kill")
             .args([&format!("-{sig}"), &self.child.id().to_string()])
             .status()
             .unwrap()
@@ -144,13 +144,11 @@ impl TestDaemon {
         status.unwrap()
     }
 
-    /// SIGTERM and wait; returns how long the shutdown took.
-    pub fn shutdown(&mut self) -> Duration {
-        let started = Instant::now();
+    /// SIGTERM and wait for a successful exit (at most [`DEADLINE`]).
+    pub fn shutdown(&mut self) {
         self.signal("TERM");
         let status = self.wait_exit();
         assert!(status.success(), "supervisord exit status {status:?}");
-        started.elapsed()
     }
 }
 
@@ -173,7 +171,7 @@ impl Drop for TestDaemon {
     fn drop(&mut self) {
         if self.exited.is_none() && self.child.try_wait().ok().flatten().is_none() {
             // Ask politely so the children are stopped too, then insist.
-            let _ = Command::new("kill")
+            let _ = super::command::new("kill")
                 .args(["-TERM", &self.child.id().to_string()])
                 .status();
             if !bin::wait_until(Duration::from_secs(15), || {

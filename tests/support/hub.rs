@@ -8,7 +8,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -140,7 +140,7 @@ impl HubProc {
                 .open(dir.join(name))
                 .expect("log file")
         };
-        let child = Command::new(SUPERVISOR_HUB)
+        let child = super::command::new(SUPERVISOR_HUB)
             .arg("--config-file")
             .arg(config)
             .args(["--host", "127.0.0.1", "-p", &port.to_string()])

@@ -1,5 +1,6 @@
 pub mod bin;
 pub mod browser;
+pub mod command;
 pub mod daemon;
 pub mod hub;
 pub mod pair;

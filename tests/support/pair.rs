@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -44,6 +44,10 @@ pub const RPC_TIMEOUT: Duration = Duration::from_secs(60);
 pub const RPC_TIMEOUT_AFTER_HANG: Duration = Duration::from_secs(10);
 /// Upper bound for one `supervisorctl` run.
 pub const CTL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A condition on a streaming client's output so far (see
+/// [`Daemon::ctl_with`]).
+pub type Condition<'a> = dyn Fn(&str) -> bool + Sync + 'a;
 
 /// Which supervisord runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +108,8 @@ pub struct Options {
     pub inet: Inet,
     /// Extra lines for the `[supervisord]` section.
     pub extra_supervisord: String,
+    /// `loglevel=` of `[supervisord]` (`debug` when `None`).
+    pub loglevel: Option<String>,
 }
 
 impl Options {
@@ -173,7 +179,7 @@ impl RpcClient {
             .join("tests")
             .join("compat")
             .join("rpc_client.py");
-        let mut child = Command::new(reference::python())
+        let mut child = super::command::new(reference::python())
             .arg(&script)
             .arg(serverurl)
             .env("PYTHONUTF8", "1")
@@ -274,7 +280,7 @@ impl Daemon {
         let mut daemon_conf = String::new();
         render_config(&mut daemon_conf, &dir_text, port, &options, body);
         fs::write(&conf, daemon_conf).unwrap();
-        let child = Command::new(which.supervisord())
+        let child = super::command::new(which.supervisord())
             .arg("-n")
             .arg("-c")
             .arg(&conf)
@@ -450,16 +456,17 @@ impl Daemon {
         self.ctl_with(args, CTL_TIMEOUT, None)
     }
 
-    /// Like [`Daemon::ctl`], but after `interrupt_after` (if given) send
-    /// SIGINT, as Ctrl-C would (for `tail -f`). After `timeout` the run is
-    /// killed.
+    /// Like [`Daemon::ctl`], but once `interrupt_when` (if given) holds for
+    /// the output so far (stdout, then stderr) send SIGINT, as Ctrl-C would
+    /// (for `tail -f`): a condition, never a fixed wait. After `timeout` the
+    /// run is killed.
     pub fn ctl_with(
         &self,
         args: &[&str],
         timeout: Duration,
-        interrupt_after: Option<Duration>,
+        interrupt_when: Option<&Condition<'_>>,
     ) -> (i32, String, String) {
-        self.ctl_using(Impl::Reference, args, timeout, interrupt_after)
+        self.ctl_using(Impl::Reference, args, timeout, interrupt_when)
     }
 
     /// Like [`Daemon::ctl_with`], with `client`'s `supervisorctl`.
@@ -468,9 +475,9 @@ impl Daemon {
         client: Impl,
         args: &[&str],
         timeout: Duration,
-        interrupt_after: Option<Duration>,
+        interrupt_when: Option<&Condition<'_>>,
     ) -> (i32, String, String) {
-        let mut child = Command::new(client.supervisorctl())
+        let mut child = super::command::new(client.supervisorctl())
             .arg("-c")
             .arg(&self.conf)
             .args(args)
@@ -483,23 +490,30 @@ impl Daemon {
             .spawn()
             .expect("cannot run the reference supervisorctl");
         let pid = Pid::from_raw(child.id() as i32);
-        let out = reader(child.stdout.take().unwrap());
-        let err = reader(child.stderr.take().unwrap());
+        let (out, out_seen) = shared_reader(child.stdout.take().unwrap());
+        let (err, err_seen) = shared_reader(child.stderr.take().unwrap());
+        let seen = || {
+            let mut text = String::new();
+            for buf in [&out_seen, &err_seen] {
+                let buf = buf.lock().unwrap_or_else(|p| p.into_inner());
+                text.push_str(&String::from_utf8_lossy(&buf));
+            }
+            text
+        };
         let started = Instant::now();
         let mut interrupted = false;
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
             }
-            let elapsed = started.elapsed();
-            if let Some(after) = interrupt_after
+            if let Some(condition) = interrupt_when
                 && !interrupted
-                && elapsed >= after
+                && condition(&seen())
             {
                 let _ = kill(pid, Signal::SIGINT);
                 interrupted = true;
             }
-            if elapsed >= timeout {
+            if started.elapsed() >= timeout {
                 let _ = child.kill();
                 break child.wait().unwrap();
             }
@@ -537,11 +551,35 @@ impl Daemon {
         reply
     }
 
+    /// Like [`Daemon::http`] for a stream (`/logtail`, `/mainlogtail`):
+    /// read until `until` holds for what arrived so far (headers parsed,
+    /// chunks decoded), the server closes, or `deadline` passes — a
+    /// condition, not a reading window.
+    pub fn http_until(
+        &self,
+        endpoint: Endpoint,
+        request: &[u8],
+        deadline: Duration,
+        until: &(dyn Fn(&HttpReply) -> bool + Sync),
+    ) -> Result<HttpReply, String> {
+        self.http_inner_until(endpoint, request, deadline, Some(until))
+    }
+
     fn http_inner(
         &self,
         endpoint: Endpoint,
         request: &[u8],
         read_for: Duration,
+    ) -> Result<HttpReply, String> {
+        self.http_inner_until(endpoint, request, read_for, None)
+    }
+
+    fn http_inner_until(
+        &self,
+        endpoint: Endpoint,
+        request: &[u8],
+        read_for: Duration,
+        until: Option<&(dyn Fn(&HttpReply) -> bool + Sync)>,
     ) -> Result<HttpReply, String> {
         match endpoint {
             Endpoint::Unix => {
@@ -550,7 +588,7 @@ impl Daemon {
                 stream
                     .set_read_timeout(Some(Duration::from_millis(50)))
                     .unwrap();
-                http_exchange(stream, request, read_for)
+                http_exchange(stream, request, read_for, until)
             }
             Endpoint::Inet => {
                 let port = self.port.ok_or("no [inet_http_server] configured")?;
@@ -559,7 +597,7 @@ impl Daemon {
                 stream
                     .set_read_timeout(Some(Duration::from_millis(50)))
                     .unwrap();
-                http_exchange(stream, request, read_for)
+                http_exchange(stream, request, read_for, until)
             }
         }
     }
@@ -681,12 +719,27 @@ impl Drop for Daemon {
     }
 }
 
-fn reader<R: Read + Send + 'static>(mut r: R) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        buf
-    })
+/// Read `r` to the end on a thread; what arrived so far is readable
+/// while it runs.
+fn shared_reader<R: Read + Send + 'static>(
+    mut r: R,
+) -> (thread::JoinHandle<Vec<u8>>, std::sync::Arc<Mutex<Vec<u8>>>) {
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let filled = seen.clone();
+    let handle = thread::spawn(move || {
+        let mut chunk = [0u8; 8192];
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&chunk[..n]),
+            }
+        }
+        std::mem::take(&mut *filled.lock().unwrap_or_else(|p| p.into_inner()))
+    });
+    (handle, seen)
 }
 
 fn render_config(out: &mut String, dir: &str, port: Option<u16>, options: &Options, body: &str) {
@@ -694,8 +747,9 @@ fn render_config(out: &mut String, dir: &str, port: Option<u16>, options: &Optio
     let _ = write!(
         out,
         "[supervisord]\nnodaemon=true\nlogfile={dir}/supervisord.log\npidfile={dir}/supervisord.pid\n\
-         childlogdir={dir}\nloglevel=debug\n{extra}\n\n\
+         childlogdir={dir}\nloglevel={level}\n{extra}\n\n\
          [unix_http_server]\nfile={dir}/s.sock\n\n",
+        level = options.loglevel.as_deref().unwrap_or("debug"),
         extra = options.extra_supervisord
     );
     if let Some(port) = port {
@@ -718,6 +772,7 @@ fn http_exchange<S: Read + Write>(
     mut stream: S,
     request: &[u8],
     read_for: Duration,
+    until: Option<&(dyn Fn(&HttpReply) -> bool + Sync)>,
 ) -> Result<HttpReply, String> {
     let started = Instant::now();
     stream
@@ -733,6 +788,12 @@ fn http_exchange<S: Read + Write>(
                 first_byte.get_or_insert_with(|| started.elapsed());
                 data.extend_from_slice(&buf[..n]);
                 if response_complete(&data) {
+                    break;
+                }
+                if let Some(until) = until
+                    && let Ok(so_far) = parse_http(&data)
+                    && until(&so_far)
+                {
                     break;
                 }
             }

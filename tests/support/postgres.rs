@@ -6,9 +6,9 @@
 //! the server by its pid (SIGINT, fast shutdown; SIGKILL after a
 //! deadline) and removes the dir.
 //!
-//! [`Postgres::start`] returns `None` after a loud message when the
-//! server cannot be had, or when `SV_SKIP_POSTGRES_TESTS=1`; with
-//! `CI=true` an unavailable server panics instead.
+//! [`Postgres::start`] panics when the server cannot be had — a test that
+//! passes without testing is a defect — and returns `None` (after a loud
+//! banner) only when `SV_SKIP_POSTGRES_TESTS=1` opts out.
 #![allow(dead_code)]
 
 use std::io::Write as _;
@@ -28,10 +28,6 @@ pub const SUPERUSER: &str = "hubtest";
 pub const PORT: u16 = 5432;
 /// How long the server may take to accept connections.
 pub const READY_DEADLINE: Duration = Duration::from_secs(60);
-
-fn on_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
 
 /// The directory of the newest installed server's binaries.
 fn bin_dir() -> Option<PathBuf> {
@@ -59,9 +55,9 @@ fn ensure_installed() -> Result<PathBuf, String> {
             let root = nix::unistd::Uid::current().is_root();
             let run = |args: &[&str]| -> Result<(), String> {
                 let mut command = if root {
-                    Command::new(args[0])
+                    super::command::new(args[0])
                 } else {
-                    let mut c = Command::new("sudo");
+                    let mut c = super::command::new("sudo");
                     c.arg("-n").arg(args[0]);
                     c
                 };
@@ -98,22 +94,21 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    /// Starts a fresh server, or `None` (tests return early) when it is
-    /// unavailable outside CI or skipped on purpose.
+    /// Starts a fresh server; `None` (tests return early) only when
+    /// skipped on purpose. Panics when the server cannot be had.
     pub fn start() -> Option<Postgres> {
         if std::env::var(SKIP_ENV).is_ok_and(|v| v == "1") {
-            eprintln!("hub tests: {SKIP_ENV}=1, skipping the PostgreSQL half");
+            eprintln!(
+                "hub tests: !!! SKIPPED: {SKIP_ENV}=1, the PostgreSQL half of the store tests did not run"
+            );
             return None;
         }
         match Postgres::try_start() {
             Ok(pg) => Some(pg),
-            Err(e) if on_ci() => panic!("PostgreSQL is required under CI=true: {e}"),
-            Err(e) => {
-                eprintln!(
-                    "hub tests: !!! PostgreSQL unavailable, skipping its half: {e} (set {SKIP_ENV}=1 to silence)"
-                );
-                None
-            }
+            Err(e) => panic!(
+                "PostgreSQL is required by the hub's store tests and could not be started: {e} \
+                 (set {SKIP_ENV}=1 to skip them explicitly)"
+            ),
         }
     }
 
@@ -212,7 +207,7 @@ impl Postgres {
     }
 
     fn command(&self, tool: &str) -> Command {
-        let mut c = Command::new(self.bin.join(tool));
+        let mut c = super::command::new(self.bin.join(tool));
         if let Some((uid, gid)) = self.run_as {
             c.uid(uid).gid(gid);
         }

@@ -114,11 +114,11 @@ fn ensure_venv() -> PathBuf {
     }
 
     let python3 = std::env::var_os("SV_REFERENCE_PYTHON3").unwrap_or_else(|| "python3".into());
-    let mut create = Command::new(&python3);
+    let mut create = super::command::new(&python3);
     create.arg("-m").arg("venv").arg(&venv);
     run_step(&venv, "create the venv (python3 -m venv)", create);
 
-    let mut install = Command::new(venv.join("bin").join("pip"));
+    let mut install = super::command::new(venv.join("bin").join("pip"));
     install
         .arg("install")
         .arg("--disable-pip-version-check")
@@ -127,7 +127,7 @@ fn ensure_venv() -> PathBuf {
         .arg(format!("superlance=={SUPERLANCE_VERSION}"));
     run_step(&venv, "install supervisor and superlance with pip", install);
 
-    let mut verify = Command::new(&python);
+    let mut verify = super::command::new(&python);
     verify.arg("-c").arg(
         "import importlib.metadata as m, supervisor.options, superlance; \
          print(m.version('supervisor'), m.version('superlance'))",

@@ -11,7 +11,7 @@ use sv_core::config::{CliOverrides, Config};
 
 use crate::capture;
 use crate::mainlog::MainLog;
-use crate::run::{Setup, log_parse_messages, serve};
+use crate::run::{ROOT_WARNING, Setup, log_parse_messages, log_server_lines, serve};
 use crate::supervisor::Seams;
 use crate::sys;
 
@@ -80,28 +80,11 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         }
     };
     if running_as_root && config.supervisord.uid.is_none() {
-        log.critical("Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.");
+        log.critical(ROOT_WARNING);
     }
     log_parse_messages(&mut log, &config, &infos);
     let main_interface = !config.rpcinterfaces.is_empty();
-    for server in &servers {
-        if main_interface {
-            log.info("RPC interface 'supervisor' initialized");
-        }
-        if server.credentials.is_none() {
-            log.critical(&format!(
-                "Server '{}' running without any HTTP authentication checking",
-                server.section
-            ));
-        }
-    }
-    for warning in config
-        .servers
-        .iter()
-        .filter_map(crate::http::exposure_warning)
-    {
-        log.warn(&warning);
-    }
+    log_server_lines(&log, &config, &servers, main_interface);
     if !config.supervisord.nocleanup {
         for warning in capture::clean_auto_logs(
             &config.supervisord.childlogdir,

@@ -186,6 +186,12 @@ async fn serve_locally(
         if let Ok(new_log) = MainLog::open(&new_config.supervisord) {
             log = new_log;
         }
+        // Supervisor runs its whole start-up again on a restart (the log,
+        // the servers, the pidfile), so its lines come again: a log
+        // reader sees each restart begin as the first start did.
+        if sys::euid() == 0 && new_config.supervisord.uid.is_none() {
+            log.critical(ROOT_WARNING);
+        }
         log_parse_messages(&mut log, &new_config, &[]);
         if !new_config.supervisord.nocleanup {
             for warning in capture::clean_auto_logs(
@@ -195,7 +201,45 @@ async fn serve_locally(
                 log.warn(&warning);
             }
         }
+        log_server_lines(&log, &new_config, servers, main_interface);
+        log.info(&format!(
+            "supervisord started with pid {}",
+            std::process::id()
+        ));
         config = *new_config;
+    }
+}
+
+/// Supervisor's start-up complaint about running as root without `user=`.
+pub(crate) const ROOT_WARNING: &str = "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.";
+
+/// The start-up lines about the servers: Supervisor's "RPC interface …
+/// initialized" and "running without any HTTP authentication checking"
+/// for each, then our warning for an inet server reachable beyond the
+/// loopback.
+pub(crate) fn log_server_lines(
+    log: &MainLog,
+    config: &Config,
+    servers: &[Server],
+    main_interface: bool,
+) {
+    for server in servers {
+        if main_interface {
+            log.info("RPC interface 'supervisor' initialized");
+        }
+        if server.credentials.is_none() {
+            log.critical(&format!(
+                "Server '{}' running without any HTTP authentication checking",
+                server.section
+            ));
+        }
+    }
+    for warning in config
+        .servers
+        .iter()
+        .filter_map(crate::http::exposure_warning)
+    {
+        log.warn(&warning);
     }
 }
 

@@ -112,14 +112,31 @@ impl Supervisor {
             let wake = self.next_wake().map(|m| self.origin + m);
             tokio::select! {
                 biased;
-                _ = next(sigchld.as_mut()) => self.reap(),
+                _ = next(sigchld.as_mut()) => {
+                    // Supervisor's line for each pass of its loop that saw
+                    // SIGCHLD (deliveries that arrive together are one).
+                    self.log.debug("received SIGCHLD indicating a child quit");
+                    self.reap();
+                }
                 _ = notified(exit_notice.as_deref()) => self.reap(),
                 _ = next(signals.term.as_mut()) => self.request_shutdown("SIGTERM"),
                 _ = next(signals.int.as_mut()) => self.request_shutdown("SIGINT"),
                 _ = next(signals.quit.as_mut()) => self.request_shutdown("SIGQUIT"),
                 _ = next(signals.hup.as_mut()) => self.request_restart(),
                 _ = next(signals.usr2.as_mut()) => self.reopen_logs(),
-                Some(op) = requests.recv() => self.handle(op),
+                Some(op) = requests.recv() => {
+                    self.handle(op);
+                    // One RPC's batch (stopProcessGroup, stopAllProcesses
+                    // send one op per process before the actor runs) is
+                    // handled in one go, then the stops report: Supervisor
+                    // kills every process of the batch first and only then
+                    // logs "waiting for x to stop" for each.
+                    while let Ok(more) = requests.try_recv() {
+                        self.handle(more);
+                    }
+                    let now = self.now().mono;
+                    self.report_stopping_waiters(now);
+                }
                 Some(output) = output_rx.recv() => {
                     self.child_output(output);
                     // Take what else is waiting in one go.

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::error::OpError;
 use super::groups::GroupDef;
 use super::table::ProcKey;
-use super::waiters::{STOP_REPORT_EVERY, Waiter};
+use super::waiters::Waiter;
 use super::{BusEvent, Supervisor};
 use crate::stdin::{StdinError, StdinPipe};
 
@@ -344,7 +344,7 @@ impl Supervisor {
                 let _ = reply.send(Ok(()));
             }
             Ok(key) => {
-                let next_report = self.now().mono + STOP_REPORT_EVERY;
+                let next_report = self.now().mono;
                 self.waiters.push(Waiter::Stop {
                     key,
                     name: spec,
@@ -352,6 +352,10 @@ impl Supervisor {
                     next_report,
                 });
                 self.settle_waiters(key);
+                // Due now: Supervisor's first `stop_report` comes right
+                // after the kills of the call's batch (the actor reports
+                // once the queued requests are handled); later ones every
+                // 2 s (`STOP_REPORT_EVERY`).
             }
         }
     }

@@ -79,15 +79,21 @@ impl Supervisor {
         }
     }
 
-    /// Supervisor's `stop_report`: "waiting for x to stop" every 2 s.
+    /// Supervisor's `stop_report`: "waiting for x to stop" at once, then
+    /// every 2 s, with the process's own name (not the `group:name` the
+    /// client gave).
     pub(super) fn report_stopping_waiters(&mut self, now: Mono) {
         let mut lines = Vec::new();
         for waiter in &mut self.waiters {
             if let Waiter::Stop {
-                name, next_report, ..
+                key,
+                name,
+                next_report,
+                ..
             } = waiter
                 && *next_report <= now
             {
+                let name = self.table.process(*key).map_or(name.as_str(), |p| p.name());
                 lines.push(format!("waiting for {name} to stop"));
                 *next_report = now + STOP_REPORT_EVERY;
             }
