@@ -83,6 +83,7 @@ impl Harness {
             spawner: kids.spawner(),
             os_signals: false,
             wall_clock: fixed_wall_clock,
+            children_file: None,
         };
         let kept = Kept {
             log,

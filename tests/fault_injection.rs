@@ -1,0 +1,198 @@
+//! Issue 15, fault injection: the daemon meets a hostile machine — it is
+//! SIGKILLed with children running, runs out of descriptors, writes to a
+//! full disk, loses its `childlogdir`, and supervises children that close
+//! their output or fork away — and keeps supervising, without duplicates,
+//! panics or busy loops. By section, in the order of the issue.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use support::bin::{SUPERVISORD, wait_until};
+use support::daemon::{DEADLINE, TestDaemon, alive, config_text};
+
+/// Pids of live (non-zombie) processes running a script of `dir` (their
+/// command line names it; supervisord's own names only its config).
+fn processes_with(dir: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        if cmdline.contains(dir) && cmdline.contains(".sh") && alive(pid) {
+            pids.push(pid);
+        }
+    }
+    pids.sort_unstable();
+    pids
+}
+
+/// A second supervisord on an existing daemon's directory and config;
+/// asked to stop (SIGTERM) when dropped.
+struct Successor(Child);
+
+impl Successor {
+    fn start(dir: &Path) -> Self {
+        let child = Command::new(SUPERVISORD)
+            .arg("-c")
+            .arg(dir.join("supervisord.conf"))
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start supervisord");
+        Successor(child)
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let done = wait_until(DEADLINE, || self.0.try_wait().ok().flatten().is_some());
+        if !done {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl Drop for Successor {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            self.stop();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A SIGKILLed daemon's children are stopped by the next daemon
+// ---------------------------------------------------------------------------
+
+/// 18 children that stop on SIGTERM and 2 that ignore it (SIGKILL after
+/// `stopwaitsecs`); each runs a script in the temp dir, whose path marks
+/// its command line.
+const TWENTY: &str = "[program:good]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs=18\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstopasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n\
+[program:stubborn]\ncommand=/bin/sh %(here)s/stubborn.sh\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstopwaitsecs=1\nkillasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n";
+
+fn write_scripts(dir: &Path) {
+    fs::write(dir.join("child.sh"), "while :; do sleep 1; done\n").unwrap();
+    fs::write(
+        dir.join("stubborn.sh"),
+        "trap '' TERM\nwhile :; do sleep 1; done\n",
+    )
+    .unwrap();
+}
+
+fn recorded_children(d: &TestDaemon) -> usize {
+    fs::read_to_string(d.path("supervisord.pid.children"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("child "))
+        .count()
+}
+
+#[test]
+fn sigkill_of_the_daemon_then_a_restart_leaves_no_duplicate_children() {
+    let dir = support::bin::tempdir();
+    write_scripts(dir.path());
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(&conf, config_text(dir.path(), "", TWENTY)).unwrap();
+    let child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start supervisord");
+    let mut first = TestDaemon::adopt(dir, child);
+    let marker = first.dir.path().display().to_string();
+    first.wait_count("entered RUNNING state", 20);
+    assert!(
+        wait_until(DEADLINE, || recorded_children(&first) == 20),
+        "the state file does not record 20 children:\n{}",
+        fs::read_to_string(first.path("supervisord.pid.children")).unwrap_or_default()
+    );
+    let old = processes_with(&marker);
+    assert_eq!(old.len(), 20, "{old:?}");
+
+    first.signal("KILL");
+    first.wait_exit();
+    assert!(
+        old.iter().all(|&pid| alive(pid)),
+        "children died with the daemon"
+    );
+
+    let mut second = Successor::start(first.dir.path());
+    first.wait_count("supervisord started with pid", 2);
+    first.wait_count("entered RUNNING state", 40);
+    for &pid in &old {
+        assert!(!alive(pid), "old child {pid} is still running");
+    }
+    let new = processes_with(&marker);
+    assert_eq!(new.len(), 20, "expected exactly 20 copies, found {new:?}");
+    assert!(new.iter().all(|pid| !old.contains(pid)));
+    assert_eq!(first.count("from a previous supervisord"), 20);
+    assert_eq!(first.count("INFO stopping leftover good:good_"), 18);
+    assert_eq!(first.count("WARN killing leftover stubborn:stubborn_"), 2);
+    assert_eq!(first.count("INFO stopped leftover"), 20);
+    // Every leftover was stopped before the first new spawn.
+    let log = first.log_text();
+    let last_stop = log.rfind("INFO stopped leftover").unwrap();
+    let second_start = log.rfind("supervisord started with pid").unwrap();
+    assert!(log[second_start..].find("spawned:").unwrap() + second_start > last_stop);
+
+    // A clean shutdown leaves no state file behind.
+    second.stop();
+    assert!(!first.path("supervisord.pid.children").exists());
+    assert!(processes_with(&marker).is_empty());
+}
+
+#[test]
+fn a_reused_pid_is_never_mistaken_for_a_leftover() {
+    let dir = support::bin::tempdir();
+    // A stranger holds a pid the state file names, with another start time.
+    let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = stranger.id();
+    let start: u64 = {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let rest = &stat[stat.rfind(')').unwrap() + 1..];
+        rest.split_whitespace().nth(19).unwrap().parse().unwrap()
+    };
+    fs::write(
+        dir.path().join("supervisord.pid.children"),
+        format!("child {pid} {} 15 10 0 0 x:x\n", start + 1),
+    )
+    .unwrap();
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(&conf, config_text(dir.path(), "", "")).unwrap();
+    let child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut d = TestDaemon::adopt(dir, child);
+    d.wait_log("supervisord started with pid");
+    // The file is consumed before the actor starts.
+    assert!(wait_until(DEADLINE, || !d
+        .path("supervisord.pid.children")
+        .exists()));
+    assert!(alive(pid), "a stranger with a reused pid was signalled");
+    assert_eq!(d.count("leftover"), 0);
+    d.shutdown();
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+}
