@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use support::bin::{SUPERVISORD, wait_until};
 use support::daemon::{DEADLINE, TestDaemon, alive, config_text};
+use support::rpc::call;
 
 /// Pids of live (non-zombie) processes running a script of `dir` (their
 /// command line names it; supervisord's own names only its config).
@@ -195,4 +196,120 @@ fn a_reused_pid_is_never_mistaken_for_a_leftover() {
     d.shutdown();
     let _ = stranger.kill();
     let _ = stranger.wait();
+}
+
+// ---------------------------------------------------------------------------
+// EMFILE at spawn
+// ---------------------------------------------------------------------------
+
+const RPC: &str = "[unix_http_server]\nfile=%(here)s/s.sock\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
+
+/// Start `supervisord` on `body` with RLIMIT_NOFILE at `nofile` (soft and
+/// hard, so it cannot raise it).
+fn start_with_nofile(nofile: u32, extra_supervisord: &str, body: &str) -> TestDaemon {
+    let dir = support::bin::tempdir();
+    write_scripts(dir.path());
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(&conf, config_text(dir.path(), extra_supervisord, body)).unwrap();
+    let child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" -c \"$1\""))
+        .arg(SUPERVISORD)
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start supervisord");
+    TestDaemon::adopt(dir, child)
+}
+
+/// The `statename` of every process in a `getAllProcessInfo` answer.
+fn states(answer: &str) -> Vec<String> {
+    answer
+        .split("<name>statename</name>")
+        .skip(1)
+        .filter_map(|tail| tail.split("<string>").nth(1))
+        .filter_map(|s| s.split("</string>").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The name of the first process in state `state`.
+fn first_in(answer: &str, state: &str) -> Option<String> {
+    // Records list `name` before `statename`; walk them in order.
+    answer.split("<struct>").skip(1).find_map(|record| {
+        let field = |key: &str| {
+            record
+                .split(&format!("<name>{key}</name>"))
+                .nth(1)
+                .and_then(|t| t.split("<string>").nth(1))
+                .and_then(|s| s.split("</string>").next())
+                .map(str::to_string)
+        };
+        (field("statename").as_deref() == Some(state)).then(|| field("name"))?
+    })
+}
+
+#[test]
+fn emfile_at_spawn_backs_off_to_fatal_and_the_daemon_recovers() {
+    const N: usize = 30;
+    // Each child costs the daemon three pipe ends and a spawn needs eight
+    // at once: 30 of them cannot fit in 64 descriptors.
+    let d = start_with_nofile(
+        64,
+        "minfds=32",
+        &format!(
+            "{RPC}[program:hog]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs={N}\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstartretries=1\nstopasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
+        ),
+    );
+    let settled = || d.count("entered RUNNING state") + d.count("entered FATAL state") >= N;
+    assert!(wait_until(DEADLINE, settled), "{}", d.log_text());
+    assert!(d.count("entered FATAL state") > 0, "{}", d.log_text());
+    assert!(
+        d.count("spawnerr: too many open files to spawn 'hog_") >= 2,
+        "{}",
+        d.log_text()
+    );
+    // Each FATAL process failed twice (startretries=1: BACKOFF, then one
+    // more try).
+    assert!(d.count("spawnerr: too many open files") >= 2 * d.count("entered FATAL state"));
+    assert!(d.count("gave up: hog_") > 0);
+
+    // The daemon is up and answers.
+    let sock = d.path("s.sock");
+    assert!(call(&sock, "supervisor.getState", &[]).contains("RUNNING"));
+    let all = call(&sock, "supervisor.getAllProcessInfo", &[]);
+    assert_eq!(states(&all).len(), N, "{all}");
+    let fatal = first_in(&all, "FATAL").expect("a FATAL process");
+    let info = call(
+        &sock,
+        "supervisor.getProcessInfo",
+        &[&format!("hog:{fatal}")],
+    );
+    assert!(
+        info.contains(&format!("too many open files to spawn '{fatal}'")),
+        "{info}"
+    );
+
+    // Descriptors free up: the FATAL process starts.
+    for _ in 0..2 {
+        let running = first_in(&call(&sock, "supervisor.getAllProcessInfo", &[]), "RUNNING")
+            .expect("a RUNNING process");
+        let stopped = call(
+            &sock,
+            "supervisor.stopProcess",
+            &[&format!("hog:{running}")],
+        );
+        assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
+    }
+    let started = call(&sock, "supervisor.startProcess", &[&format!("hog:{fatal}")]);
+    assert!(started.contains("<boolean>1</boolean>"), "{started}");
+    let info = call(
+        &sock,
+        "supervisor.getProcessInfo",
+        &[&format!("hog:{fatal}")],
+    );
+    assert_eq!(states(&info), ["RUNNING"], "{info}");
 }
