@@ -313,3 +313,107 @@ fn emfile_at_spawn_backs_off_to_fatal_and_the_daemon_recovers() {
     );
     assert_eq!(states(&info), ["RUNNING"], "{info}");
 }
+
+// ---------------------------------------------------------------------------
+// Disk full: the main log and child logs on /dev/full
+// ---------------------------------------------------------------------------
+
+/// A child that writes a line to stdout and stderr every 10 ms.
+const CHATTY: &str = "[program:chatty]\ncommand=/bin/sh -c 'while :; do echo out; echo err >&2; sleep 0.01; done'\nstartsecs=0\n";
+
+/// The daemon's user + system CPU time, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(close) = stat.rfind(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    // Fields 14 and 15 (utime, stime), counted from the state (field 3).
+    let get = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
+    get(14).unwrap_or(0) + get(15).unwrap_or(0)
+}
+
+fn running(sock: &Path, name: &str) -> bool {
+    states(&call(sock, "supervisor.getProcessInfo", &[name])) == ["RUNNING"]
+}
+
+#[test]
+fn a_main_log_on_a_full_disk_is_reported_once_and_the_daemon_keeps_supervising() {
+    let dir = support::bin::tempdir();
+    let d = dir.path().display().to_string();
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile=/dev/full\npidfile={d}/supervisord.pid\nchildlogdir={d}\nloglevel=debug\nnodaemon=true\nsilent=true\n{RPC}{CHATTY}stdout_logfile={d}/chatty.log\n"
+        ),
+    )
+    .unwrap();
+    let stderr = fs::File::create(dir.path().join("stderr")).unwrap();
+    let child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let _daemon = Successor(child);
+    let daemon_pid = _daemon.0.id();
+    let sock = dir.path().join("s.sock");
+    assert!(wait_until(DEADLINE, || sock.exists() && running(&sock, "chatty")));
+    // The child's output keeps flowing to its own log.
+    let out = dir.path().join("chatty.log");
+    let size = || fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    assert!(wait_until(DEADLINE, || size() > before + 100));
+
+    // Every line of the main log fails; the loss is said once (per 10 s),
+    // on stderr, and costs next to no CPU.
+    let ticks = cpu_ticks(daemon_pid);
+    let grew = size();
+    assert!(wait_until(DEADLINE, || size() > grew + 2000));
+    let spent = cpu_ticks(daemon_pid) - ticks;
+    let report = fs::read_to_string(dir.path().join("stderr")).unwrap();
+    let reports = report
+        .matches("ERRO could not write the main log to /dev/full: No space left on device")
+        .count();
+    assert!(reports >= 1, "stderr: {report}");
+    assert!(reports <= 3, "not throttled: {report}");
+    // 2000 bytes are 400 lines of output, each a debug line that fails.
+    assert!(spent < 100, "{spent} ticks of CPU for 400 lines");
+
+    // Stop and start still work.
+    let stopped = call(&sock, "supervisor.stopProcess", &["chatty"]);
+    assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
+    let started = call(&sock, "supervisor.startProcess", &["chatty"]);
+    assert!(started.contains("<boolean>1</boolean>"), "{started}");
+}
+
+#[test]
+fn child_logs_on_a_full_disk_are_reported_throttled_and_the_child_keeps_running() {
+    let mut d = TestDaemon::start(&format!(
+        "{RPC}{CHATTY}stdout_logfile=/dev/full\nstderr_logfile=/dev/full\n"
+    ));
+    let sock = d.path("s.sock");
+    d.wait_log("could not write");
+    let lost = "bytes of chatty stdout output to /dev/full: No space left on device";
+    d.wait_log(lost);
+    d.wait_log("bytes of chatty stderr output to /dev/full: No space left on device");
+    assert!(running(&sock, "chatty"));
+    // The log reads answer (nothing to read on a device), without a fault.
+    let tail = support::rpc::post(
+        &sock,
+        "<?xml version='1.0'?><methodCall><methodName>supervisor.tailProcessStdoutLog</methodName><params><param><value><string>chatty</string></value></param><param><value><int>0</int></value></param><param><value><int>100</int></value></param></params></methodCall>",
+    );
+    assert!(
+        tail.contains("200 OK") && !tail.contains("<fault>"),
+        "{tail}"
+    );
+    // Throttled: one report per stream per 10 s, not one per write.
+    assert!(d.count(lost) <= 3, "{}", d.log_text());
+    let stopped = call(&sock, "supervisor.stopProcess", &["chatty"]);
+    assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
+    d.shutdown();
+}
