@@ -417,3 +417,66 @@ fn child_logs_on_a_full_disk_are_reported_throttled_and_the_child_keeps_running(
     assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
     d.shutdown();
 }
+
+// ---------------------------------------------------------------------------
+// A deleted childlogdir
+// ---------------------------------------------------------------------------
+
+/// Start a daemon on a config whose `[supervisord]` section is written
+/// here (`logfile` is the temp dir's `supervisord.log`).
+fn start_with_childlogdir(sub: &str, body: &str) -> TestDaemon {
+    let dir = support::bin::tempdir();
+    let d = dir.path().display().to_string();
+    fs::create_dir(dir.path().join(sub)).unwrap();
+    let conf = dir.path().join("supervisord.conf");
+    fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}/{sub}\nloglevel=info\nnodaemon=true\nsilent=true\n{body}"
+        ),
+    )
+    .unwrap();
+    let child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    TestDaemon::adopt(dir, child)
+}
+
+#[test]
+fn a_deleted_childlogdir_loses_output_but_never_a_spawn() {
+    let mut d = start_with_childlogdir("logs", &format!("{RPC}{CHATTY}"));
+    let sock = d.path("s.sock");
+    assert!(wait_until(DEADLINE, || running(&sock, "chatty")));
+    let first = d.pid_of("chatty");
+    fs::remove_dir_all(d.path("logs")).unwrap();
+
+    // While running: the loss is reported, the child keeps running.
+    d.wait_log("bytes of chatty stdout output to");
+    assert!(d.lines("bytes of chatty stdout output to")[0].contains("No such file or directory"));
+    assert!(running(&sock, "chatty"));
+
+    // Before a spawn: the process still starts (Supervisor answers
+    // SPAWN_ERROR, "unknown error making dispatchers for 'chatty': ENOENT").
+    let restarted = call(&sock, "supervisor.stopProcess", &["chatty"]);
+    assert!(restarted.contains("<boolean>1</boolean>"), "{restarted}");
+    let started = call(&sock, "supervisor.startProcess", &["chatty"]);
+    assert!(started.contains("<boolean>1</boolean>"), "{started}");
+    assert_ne!(d.pid_of("chatty"), first);
+    // Log calls answer (the file is gone), clearing it too.
+    let tail = support::rpc::post(
+        &sock,
+        "<?xml version='1.0'?><methodCall><methodName>supervisor.tailProcessStdoutLog</methodName><params><param><value><string>chatty</string></value></param><param><value><int>0</int></value></param><param><value><int>100</int></value></param></params></methodCall>",
+    );
+    assert!(tail.contains("200 OK"), "{tail}");
+    let cleared = call(&sock, "supervisor.clearProcessLogs", &["chatty"]);
+    assert!(cleared.contains("200 OK"), "{cleared}");
+
+    assert!(running(&sock, "chatty"));
+    d.shutdown();
+}
