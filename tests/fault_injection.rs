@@ -480,3 +480,101 @@ fn a_deleted_childlogdir_loses_output_but_never_a_spawn() {
     assert!(running(&sock, "chatty"));
     d.shutdown();
 }
+
+// ---------------------------------------------------------------------------
+// A child that closes its output and keeps running
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_child_that_closes_stdout_stays_running_without_a_busy_loop() {
+    let mut d = TestDaemon::start(&format!(
+        "{RPC}[program:mute]\ncommand=/bin/sh -c 'echo bye; exec >&- 2>&-; exec sleep 1000'\nstartsecs=0\nstdout_logfile=%(here)s/mute.out\n"
+    ));
+    let sock = d.path("s.sock");
+    assert!(wait_until(DEADLINE, || running(&sock, "mute")));
+    let out = d.path("mute.out");
+    assert!(wait_until(DEADLINE, || fs::read_to_string(&out)
+        .is_ok_and(|s| s.contains("bye"))));
+    // A resource bound, not a duration: over a fixed window, a daemon whose
+    // child's pipes are at end-of-file spends (next to) no CPU.
+    let daemon = d.child.id();
+    let before = cpu_ticks(daemon);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let spent = cpu_ticks(daemon) - before;
+    assert!(spent < 10, "{spent} ticks in one idle second");
+    assert!(running(&sock, "mute"));
+    let stopped = call(&sock, "supervisor.stopProcess", &["mute"]);
+    assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
+    d.wait_log("stopped: mute (terminated by SIGTERM)");
+    d.shutdown();
+}
+
+// ---------------------------------------------------------------------------
+// A double-forking child
+// ---------------------------------------------------------------------------
+
+/// `(ppid, state)` of a process, from `/proc/<pid>/stat`.
+fn parent_and_state(pid: u32) -> Option<(u32, String)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut rest = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = rest.next()?.to_string();
+    Some((rest.next()?.parse().ok()?, state))
+}
+
+/// Zombies whose parent is `parent`.
+fn zombies_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| parent_and_state(pid).is_some_and(|(pp, st)| pp == parent && st == "Z"))
+        .collect()
+}
+
+#[test]
+fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
+    let mut d = TestDaemon::start(&format!(
+        "{RPC}[program:forker]\ncommand=/bin/sh -c 'sleep 1000 & echo forked $!'\nstartsecs=0\nautorestart=false\nstdout_logfile=%(here)s/forker.out\n"
+    ));
+    let sock = d.path("s.sock");
+    d.wait_log("exited: forker (exit status 0; expected)");
+    let info = call(&sock, "supervisor.getProcessInfo", &["forker"]);
+    assert_eq!(states(&info), ["EXITED"], "{info}");
+    let out = d.path("forker.out");
+    let mut grandchild = 0;
+    assert!(wait_until(DEADLINE, || {
+        grandchild = fs::read_to_string(&out)
+            .unwrap_or_default()
+            .trim()
+            .strip_prefix("forked ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        grandchild != 0
+    }));
+    // The grandchild lives on (holding the output pipe open), reparented
+    // away from the daemon (which is not a subreaper), and the daemon holds
+    // no zombie.
+    let daemon = d.child.id();
+    let (parent, _) = parent_and_state(grandchild).expect("the grandchild runs");
+    assert_ne!(parent, daemon);
+    assert!(zombies_of(daemon).is_empty(), "{:?}", zombies_of(daemon));
+    // Started again, the same: one more grandchild, still no zombie.
+    let started = call(&sock, "supervisor.startProcess", &["forker"]);
+    assert!(started.contains("<boolean>1</boolean>"), "{started}");
+    d.wait_count("exited: forker (exit status 0; expected)", 2);
+    assert!(zombies_of(daemon).is_empty(), "{:?}", zombies_of(daemon));
+    d.shutdown();
+    // The grandchildren are nobody's to stop but ours.
+    let _ = Command::new("kill").arg(grandchild.to_string()).status();
+    let last: u32 = fs::read_to_string(&out)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("forked ")?.parse().ok())
+        .unwrap_or(0);
+    if last != 0 {
+        let _ = Command::new("kill").arg(last.to_string()).status();
+    }
+}
