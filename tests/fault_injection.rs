@@ -77,14 +77,20 @@ impl Drop for Successor {
 // A SIGKILLed daemon's children are stopped by the next daemon
 // ---------------------------------------------------------------------------
 
-/// 18 children that stop on SIGTERM and 2 that ignore it (SIGKILL after
-/// `stopwaitsecs`); each runs a script in the temp dir, whose path marks
-/// its command line.
-const TWENTY: &str = "[program:good]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs=18\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstopasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n\
+/// 18 children that stop only on their `stopsignal` (SIGINT; they ignore
+/// SIGTERM) and 2 that ignore SIGTERM, their stop signal (SIGKILL after
+/// `stopwaitsecs`); each runs a script in the temp dir, whose path marks its
+/// command line.
+const TWENTY: &str = "[program:good]\ncommand=/bin/sh %(here)s/polite.sh\nnumprocs=18\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstopsignal=INT\nstopasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n\
 [program:stubborn]\ncommand=/bin/sh %(here)s/stubborn.sh\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstopwaitsecs=1\nkillasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n";
 
 fn write_scripts(dir: &Path) {
     fs::write(dir.join("child.sh"), "while :; do sleep 1; done\n").unwrap();
+    fs::write(
+        dir.join("polite.sh"),
+        "trap 'exit 0' INT\ntrap '' TERM\nwhile :; do sleep 1; done\n",
+    )
+    .unwrap();
     fs::write(
         dir.join("stubborn.sh"),
         "trap '' TERM\nwhile :; do sleep 1; done\n",
@@ -144,7 +150,9 @@ fn sigkill_of_the_daemon_then_a_restart_leaves_no_duplicate_children() {
     assert!(new.iter().all(|pid| !old.contains(pid)));
     assert_eq!(first.count("from a previous supervisord"), 20);
     assert_eq!(first.count("INFO stopping leftover good:good_"), 18);
+    // The recorded stop signal was used: the polite ones needed no SIGKILL.
     assert_eq!(first.count("WARN killing leftover stubborn:stubborn_"), 2);
+    assert_eq!(first.count("WARN killing leftover"), 2);
     assert_eq!(first.count("INFO stopped leftover"), 20);
     // Every leftover was stopped before the first new spawn.
     let log = first.log_text();
