@@ -586,3 +586,26 @@ fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
         let _ = Command::new("kill").arg(last.to_string()).status();
     }
 }
+
+#[test]
+fn with_every_descriptor_taken_by_log_files_the_daemon_still_answers() {
+    // 40 programs with two AUTO log files each cannot fit in 64
+    // descriptors: opening the logs takes every one the daemon has.
+    let d = start_with_nofile(
+        64,
+        "minfds=32",
+        &format!(
+            "{RPC}[program:hog]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs=40\nprocess_name=%(program_name)s_%(process_num)02d\nautostart=false\n"
+        ),
+    );
+    d.wait_log("could not open log file");
+    let sock = d.path("s.sock");
+    // Several calls, each on its own connection: the reserve comes back
+    // after each.
+    for _ in 0..3 {
+        let state = call(&sock, "supervisor.getState", &[]);
+        assert!(state.contains("RUNNING"), "{state}");
+    }
+    let all = call(&sock, "supervisor.getAllProcessInfo", &[]);
+    assert_eq!(states(&all).len(), 40, "{all}");
+}
