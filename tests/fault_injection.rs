@@ -301,7 +301,12 @@ fn emfile_at_spawn_backs_off_to_fatal_and_the_daemon_recovers() {
         "{info}"
     );
 
-    // Descriptors free up: the FATAL process starts.
+    // Descriptors free up: the FATAL process starts. A stopped child's
+    // output pipes close when their readers next run, just after the stop
+    // is answered: wait for the daemon's count to fall.
+    let daemon = d.child.id();
+    let open_fds = || fs::read_dir(format!("/proc/{daemon}/fd")).map_or(0, |e| e.count());
+    let before = open_fds();
     for _ in 0..2 {
         let running = first_in(&call(&sock, "supervisor.getAllProcessInfo", &[]), "RUNNING")
             .expect("a RUNNING process");
@@ -312,8 +317,17 @@ fn emfile_at_spawn_backs_off_to_fatal_and_the_daemon_recovers() {
         );
         assert!(stopped.contains("<boolean>1</boolean>"), "{stopped}");
     }
+    assert!(
+        wait_until(DEADLINE, || open_fds() + 6 <= before),
+        "{} descriptors open, {before} before two stops",
+        open_fds()
+    );
     let started = call(&sock, "supervisor.startProcess", &[&format!("hog:{fatal}")]);
-    assert!(started.contains("<boolean>1</boolean>"), "{started}");
+    assert!(
+        started.contains("<boolean>1</boolean>"),
+        "{started}\n{}",
+        d.log_text()
+    );
     let info = call(
         &sock,
         "supervisor.getProcessInfo",
@@ -568,8 +582,14 @@ fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
     let (parent, _) = parent_and_state(grandchild).expect("the grandchild runs");
     assert_ne!(parent, daemon);
     assert!(zombies_of(daemon).is_empty(), "{:?}", zombies_of(daemon));
-    // Started again, the same: one more grandchild, still no zombie.
-    let started = call(&sock, "supervisor.startProcess", &["forker"]);
+    // Started again, the same: one more grandchild, still no zombie. Not
+    // waiting (wait=false): with startsecs=0 the program may exit before
+    // it is seen RUNNING, and then a waiting start answers
+    // ABNORMAL_TERMINATION, as in Supervisor.
+    let started = support::rpc::post(
+        &sock,
+        "<?xml version='1.0'?><methodCall><methodName>supervisor.startProcess</methodName><params><param><value><string>forker</string></value></param><param><value><boolean>0</boolean></value></param></params></methodCall>",
+    );
     assert!(started.contains("<boolean>1</boolean>"), "{started}");
     d.wait_count("exited: forker (exit status 0; expected)", 2);
     assert!(zombies_of(daemon).is_empty(), "{:?}", zombies_of(daemon));
