@@ -98,6 +98,21 @@ fn write_scripts(dir: &Path) {
     .unwrap();
 }
 
+/// Kills, when dropped, whatever still runs a script of a temp dir: if the
+/// test fails between the SIGKILL and the successor, the children would
+/// otherwise loop forever.
+struct Orphans(String);
+
+impl Drop for Orphans {
+    fn drop(&mut self) {
+        for pid in processes_with(&self.0) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
 fn recorded_children(d: &TestDaemon) -> usize {
     fs::read_to_string(d.path("supervisord.pid.children"))
         .unwrap_or_default()
@@ -123,6 +138,7 @@ fn sigkill_of_the_daemon_then_a_restart_leaves_no_duplicate_children() {
         .expect("cannot start supervisord");
     let mut first = TestDaemon::adopt(dir, child);
     let marker = first.dir.path().display().to_string();
+    let _orphans = Orphans(marker.clone());
     first.wait_count("entered RUNNING state", 20);
     assert!(
         wait_until(DEADLINE, || recorded_children(&first) == 20),
@@ -555,6 +571,21 @@ fn zombies_of(parent: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Kills, when dropped, every grandchild `forked N` lines in a file name.
+struct Grandchildren(std::path::PathBuf);
+
+impl Drop for Grandchildren {
+    fn drop(&mut self) {
+        let text = fs::read_to_string(&self.0).unwrap_or_default();
+        for pid in text
+            .lines()
+            .filter_map(|l| l.strip_prefix("forked ")?.parse::<u32>().ok())
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+    }
+}
+
 #[test]
 fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
     let mut d = TestDaemon::start(&format!(
@@ -565,6 +596,8 @@ fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
     let info = call(&sock, "supervisor.getProcessInfo", &["forker"]);
     assert_eq!(states(&info), ["EXITED"], "{info}");
     let out = d.path("forker.out");
+    // The grandchildren are nobody's to stop but ours, pass or fail.
+    let _grandchildren = Grandchildren(out.clone());
     let mut grandchild = 0;
     assert!(wait_until(DEADLINE, || {
         grandchild = fs::read_to_string(&out)
@@ -594,17 +627,6 @@ fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
     d.wait_count("exited: forker (exit status 0; expected)", 2);
     assert!(zombies_of(daemon).is_empty(), "{:?}", zombies_of(daemon));
     d.shutdown();
-    // The grandchildren are nobody's to stop but ours.
-    let _ = Command::new("kill").arg(grandchild.to_string()).status();
-    let last: u32 = fs::read_to_string(&out)
-        .unwrap_or_default()
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("forked ")?.parse().ok())
-        .unwrap_or(0);
-    if last != 0 {
-        let _ = Command::new("kill").arg(last.to_string()).status();
-    }
 }
 
 #[test]
