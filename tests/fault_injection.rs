@@ -7,6 +7,7 @@
 mod support;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -193,11 +194,9 @@ fn a_reused_pid_is_never_mistaken_for_a_leftover() {
         let rest = &stat[stat.rfind(')').unwrap() + 1..];
         rest.split_whitespace().nth(19).unwrap().parse().unwrap()
     };
-    fs::write(
-        dir.path().join("supervisord.pid.children"),
-        format!("child {pid} {} 15 10 0 0 x:x\n", start + 1),
-    )
-    .unwrap();
+    let state = dir.path().join("supervisord.pid.children");
+    fs::write(&state, format!("child {pid} {} 15 10 0 0 x:x\n", start + 1)).unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o600)).unwrap();
     let conf = dir.path().join("supervisord.conf");
     fs::write(&conf, config_text(dir.path(), "", "")).unwrap();
     let child = Command::new(SUPERVISORD)
@@ -220,6 +219,83 @@ fn a_reused_pid_is_never_mistaken_for_a_leftover() {
     d.shutdown();
     let _ = stranger.kill();
     let _ = stranger.wait();
+}
+
+/// A live process's start time (field 22 of `/proc/<pid>/stat`).
+fn start_time_of(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 1..];
+    rest.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+/// Start a daemon on `dir` (its config already written).
+fn start_in(dir: tempfile::TempDir) -> TestDaemon {
+    let conf = dir.path().join("supervisord.conf");
+    let child = Command::new(SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    TestDaemon::adopt(dir, child)
+}
+
+#[test]
+fn a_state_file_others_can_write_is_never_believed() {
+    // Anyone can read a pid's start time; a file others could have written
+    // must not make the daemon signal a process it names.
+    let dir = support::bin::tempdir();
+    let mut victim = Command::new("sleep").arg("30").spawn().unwrap();
+    let pid = victim.id();
+    let state = dir.path().join("supervisord.pid.children");
+    fs::write(
+        &state,
+        format!("child {pid} {} 15 1 0 0 x:x\n", start_time_of(pid)),
+    )
+    .unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o666)).unwrap();
+    fs::write(
+        dir.path().join("supervisord.conf"),
+        config_text(dir.path(), "", ""),
+    )
+    .unwrap();
+    let mut d = start_in(dir);
+    d.wait_log("supervisord.pid.children: writable by others");
+    assert!(
+        alive(pid),
+        "a process named by a forged state file was signalled"
+    );
+    assert_eq!(d.count("leftover"), 0);
+    d.shutdown();
+    let _ = victim.kill();
+    let _ = victim.wait();
+}
+
+#[test]
+fn a_link_planted_at_the_state_files_temporary_name_is_not_followed() {
+    let dir = support::bin::tempdir();
+    let precious = dir.path().join("precious");
+    fs::write(&precious, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&precious, dir.path().join("supervisord.pid.children.tmp")).unwrap();
+    fs::write(
+        dir.path().join("supervisord.conf"),
+        config_text(
+            dir.path(),
+            "",
+            "[program:one]\ncommand=/bin/sleep 1000\nstartsecs=0\n",
+        ),
+    )
+    .unwrap();
+    let mut d = start_in(dir);
+    assert!(wait_until(DEADLINE, || recorded_children(&d) == 1));
+    assert_eq!(
+        fs::read_to_string(d.path("precious")).unwrap(),
+        "precious\n"
+    );
+    d.shutdown();
 }
 
 // ---------------------------------------------------------------------------

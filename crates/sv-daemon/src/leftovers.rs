@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -135,7 +136,16 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    let mut file = std::fs::File::create(&tmp)?;
+    // The pidfile's directory may be shared (`/tmp`): never follow a link
+    // someone planted at the temporary name — remove it (the link, not
+    // its target) and create the file anew, owner-only. `rename` then
+    // replaces whatever is at `path` without following it either.
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)?;
     file.write_all(bytes)?;
     // No fsync: the file guards against a killed daemon, not a lost
     // machine (after a reboot every recorded process is gone anyway).
@@ -224,9 +234,23 @@ fn same(pid: u32, start: u64) -> bool {
 /// file. Runs at start-up, before the runtime and before any autostart;
 /// blocks for at most the longest `stopwaitsecs` plus a few seconds.
 pub fn stop_leftovers(path: &Path, log: &MainLog) {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            log.warn(&format!("cannot read {}: {e}", path.display()));
+            return;
+        }
+    };
+    // The file makes us signal processes: only one we could have written
+    // ourselves is believed (a plain file, our user's or root's, writable
+    // by no one else); anything else is left alone and not removed.
+    if let Some(why) = untrusted(&meta) {
+        log.warn(&format!("ignoring {}: {why}", path.display()));
+        return;
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
             log.warn(&format!("cannot read {}: {e}", path.display()));
             return;
@@ -253,6 +277,20 @@ pub fn stop_leftovers(path: &Path, log: &MainLog) {
     if let Err(e) = std::fs::remove_file(path) {
         log.warn(&format!("cannot remove {}: {e}", path.display()));
     }
+}
+
+/// Why a state file is not to be believed, if it is not.
+fn untrusted(meta: &std::fs::Metadata) -> Option<&'static str> {
+    if !meta.file_type().is_file() {
+        return Some("not a regular file");
+    }
+    if meta.uid() != sys::euid() && meta.uid() != 0 {
+        return Some("owned by another user");
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Some("writable by others");
+    }
+    None
 }
 
 /// A leftover being stopped.
