@@ -70,6 +70,8 @@ pub struct ChildInfo<'a> {
 /// coalesces its changes), caching each pid's start time.
 pub struct Recorder {
     path: PathBuf,
+    /// The boot and daemon lines, the same for every write.
+    header: Option<String>,
     starts: HashMap<u32, u64>,
     /// Whether the last write failed (logged once until one succeeds).
     failing: bool,
@@ -79,30 +81,38 @@ impl Recorder {
     pub fn new(path: PathBuf) -> Self {
         Recorder {
             path,
+            header: None,
             starts: HashMap::new(),
             failing: false,
         }
     }
 
     /// Replace the file with `children` (atomically: write, then rename).
-    /// A child whose start time cannot be read is left out — it is either
-    /// gone or not one we could tell apart from a stranger later.
+    /// A child whose start time cannot be read is left out — it is gone, or
+    /// the read failed (out of descriptors) — and the write counts as
+    /// incomplete. Whether the file now holds every child.
     pub fn write<'a>(
         &mut self,
         children: impl Iterator<Item = (u32, ChildInfo<'a>)>,
         log: &MainLog,
-    ) {
-        let mut text = String::new();
-        if let Some(boot) = boot_id() {
-            text.push_str(&format!("boot {boot}\n"));
-        }
-        let me = std::process::id();
-        if let Some(start) = start_time(me) {
-            text.push_str(&format!("daemon {me} {start}\n"));
-        }
+    ) -> bool {
+        let mut text = self.header.clone().unwrap_or_else(|| {
+            let mut header = String::new();
+            if let Some(boot) = boot_id() {
+                header.push_str(&format!("boot {boot}\n"));
+            }
+            let me = std::process::id();
+            if let Some(start) = start_time(me) {
+                header.push_str(&format!("daemon {me} {start}\n"));
+                self.header = Some(header.clone());
+            }
+            header
+        });
+        let mut complete = true;
         let mut starts = HashMap::new();
         for (pid, info) in children {
             let Some(start) = self.starts.get(&pid).copied().or_else(|| start_time(pid)) else {
+                complete = false;
                 continue;
             };
             starts.insert(pid, start);
@@ -118,7 +128,10 @@ impl Recorder {
         }
         self.starts = starts;
         match write_atomically(&self.path, text.as_bytes()) {
-            Ok(()) => self.failing = false,
+            Ok(()) => {
+                self.failing = false;
+                complete
+            }
             Err(e) => {
                 if !self.failing {
                     log.warn(&format!(
@@ -127,6 +140,7 @@ impl Recorder {
                     ));
                 }
                 self.failing = true;
+                false
             }
         }
     }

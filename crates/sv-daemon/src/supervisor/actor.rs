@@ -382,15 +382,20 @@ impl Supervisor {
     }
 
     fn write_children(&mut self) {
-        if let Some(recorder) = self.recorder.as_mut() {
-            let children = self.table.pids().map(|(pid, m)| {
-                let info = crate::leftovers::ChildInfo {
-                    name: m.process.namespec(),
-                    config: &m.process.config,
-                };
-                (pid, info)
-            });
-            recorder.write(children, &self.log);
+        let Some(recorder) = self.recorder.as_mut() else {
+            return;
+        };
+        let children = self.table.pids().map(|(pid, m)| {
+            let info = crate::leftovers::ChildInfo {
+                name: m.process.namespec(),
+                config: &m.process.config,
+            };
+            (pid, info)
+        });
+        if !recorder.write(children, &self.log) && self.record_due.is_none() {
+            // Unwritable for now (full disk, no descriptor): try again
+            // later, not in a loop.
+            self.record_due = Some(self.now().mono + RECORD_RETRY);
         }
     }
 
@@ -408,6 +413,9 @@ impl Supervisor {
 /// How long a change to the set of live children waits before the state
 /// file is rewritten (changes in between share the write).
 const RECORD_DELAY: Mono = Mono::from_millis(200);
+
+/// How long a failed or incomplete record waits before it is tried again.
+const RECORD_RETRY: Mono = Mono::from_secs(5);
 
 /// Whether a step was an exit (a listener's unanswered event is then
 /// requeued).
