@@ -122,6 +122,11 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         }
     };
 
+    // Children a killed predecessor left running are stopped before we
+    // start our own copies (see `leftovers`).
+    let children_file = crate::leftovers::state_path(&pidfile);
+    crate::leftovers::stop_leftovers(&children_file, &log);
+
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -132,7 +137,10 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         base_env: crate::run::environment(),
         limits,
         main_interface,
-        seams: Box::new(Seams::default),
+        seams: Box::new(move || Seams {
+            children_file: Some(children_file.clone()),
+            ..Seams::default()
+        }),
     };
     // The binary stops on SIGTERM/SIGINT/SIGQUIT (the actor watches them)
     // or `supervisor.shutdown`; it needs no other shutdown future.
@@ -142,5 +150,7 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
     if wrote_pidfile {
         let _ = std::fs::remove_file(&pidfile);
     }
+    // Every child is stopped: nothing is left for a next daemon to stop.
+    let _ = std::fs::remove_file(crate::leftovers::state_path(&pidfile));
     Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,9 @@
 //!   through [`run::serve`] (the same loop, with its main log, command line
 //!   and signals), which restarts the actor on SIGHUP.
 //! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
-//!   daemonizing, pidfile) before the runtime exists.
+//!   daemonizing, pidfile) before the runtime exists; [`leftovers`]: the
+//!   children a killed daemon left behind (recorded beside the pidfile,
+//!   stopped by the next daemon before it starts anything).
 //! * [`supervisor`]: the actor that owns every process, and the event bus.
 //! * [`spawner`]: the seam between the actor and real (or fake) children;
 //!   [`spawn`]: fork/exec of one process; [`child_setup`]: what the child
@@ -34,6 +36,7 @@ pub mod child_setup;
 pub mod cli;
 pub mod fcgi;
 pub mod http;
+pub mod leftovers;
 pub mod logfile;
 pub mod logread;
 pub mod mainlog;

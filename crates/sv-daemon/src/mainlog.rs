@@ -2,13 +2,20 @@
 //! (`2026-11-22 01:34:05,123 INFO spawned: 'x' with pid 42`), its seven
 //! levels, a rotating file (or syslog when `logfile=syslog`), and an echo to
 //! stdout in the foreground unless `silent`.
+//!
+//! A main log that cannot be written (a full disk, `/dev/full`) never stops
+//! the daemon: the lines are dropped, and the loss is said — at most every
+//! [`DROP_REPORT_EVERY`] — on the sinks that still work: the stdout echo
+//! when it is on (stderr otherwise) and syslog.
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
+use std::time::Instant;
 
 use sv_core::config::{LogLevel, SupervisordConfig};
 
+use crate::capture::DROP_REPORT_EVERY;
 use crate::logfile::RotatingFile;
 use crate::sys;
 
@@ -31,6 +38,9 @@ struct Inner {
     file: Option<RotatingFile>,
     syslog: bool,
     stdout: bool,
+    /// Bytes of the file's `dropped` already reported.
+    reported_drops: u64,
+    last_report: Option<Instant>,
 }
 
 /// `YYYY-MM-DD HH:MM:SS,mmm` in local time.
@@ -43,6 +53,40 @@ pub fn timestamp() -> String {
     )
 }
 
+impl Inner {
+    /// Say, on the other sinks, that the file lost lines (throttled).
+    fn report_drops(&mut self) {
+        let Some(file) = self.file.as_ref() else {
+            return;
+        };
+        if file.dropped == self.reported_drops
+            || self
+                .last_report
+                .is_some_and(|at| at.elapsed() < DROP_REPORT_EVERY)
+        {
+            return;
+        }
+        let why = file
+            .last_error
+            .as_ref()
+            .map_or_else(|| "unknown error".to_string(), ToString::to_string);
+        let message = format!(
+            "could not write the main log to {}: {why} ({} bytes lost so far)",
+            file.path().display(),
+            file.dropped
+        );
+        self.reported_drops = file.dropped;
+        self.last_report = Some(Instant::now());
+        let line = format!("{} {} {message}\n", timestamp(), LogLevel::Error.label());
+        if self.stdout {
+            let _ = std::io::stdout().lock().write_all(line.as_bytes());
+        } else {
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+        sys::syslog_line(&message);
+    }
+}
+
 impl MainLog {
     /// A log that only echoes to stderr: for messages before the real log
     /// exists.
@@ -52,6 +96,8 @@ impl MainLog {
             file: None,
             syslog: false,
             stdout: true,
+            reported_drops: 0,
+            last_report: None,
         })))
     }
 
@@ -78,6 +124,8 @@ impl MainLog {
             file,
             syslog,
             stdout: config.nodaemon && !config.silent,
+            reported_drops: 0,
+            last_report: None,
         }))))
     }
 
@@ -107,6 +155,7 @@ impl MainLog {
         if inner.stdout {
             let _ = std::io::stdout().lock().write_all(line.as_bytes());
         }
+        inner.report_drops();
     }
 
     /// SIGUSR2: reopen the file (after logrotate moved it).

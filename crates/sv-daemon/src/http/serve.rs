@@ -9,6 +9,11 @@
 //! idle connections can neither exhaust the daemon's descriptors nor lock
 //! out the other server, spawning or log files.
 //!
+//! Each accept loop also holds a small reserve of descriptors, given back
+//! when an accept fails for want of one: when child log files or pipes
+//! have used every descriptor, a client can still connect (and, say, stop
+//! what holds them).
+//!
 //! What a request gets is `super::handle`'s business.
 //!
 //! When the daemon stops, [`Drain`] lets every answer already under way
@@ -118,18 +123,25 @@ pub fn spawn(
     // One permit per open connection, held by its task until it ends.
     let slots = Arc::new(Semaphore::new(max_connections(nofile_limit())));
     let running = drain.running.clone();
+    // Taken now, before the actor opens any log file or pipe.
+    let mut reserve = Reserve::default();
+    reserve.refill();
     match &server.bound {
         Bound::Unix(listener, _) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
-            tokio::spawn(accept_loop(listener, router, timeout, running, slots));
+            tokio::spawn(accept_loop(
+                listener, router, timeout, running, slots, reserve,
+            ));
         }
         Bound::Tcp(listener) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            tokio::spawn(accept_loop(listener, router, timeout, running, slots));
+            tokio::spawn(accept_loop(
+                listener, router, timeout, running, slots, reserve,
+            ));
         }
     }
     Ok(())
@@ -172,6 +184,7 @@ async fn accept_loop(
     timeout: Duration,
     mut running: Running,
     slots: Arc<Semaphore>,
+    mut reserve: Reserve,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -180,13 +193,52 @@ async fn accept_loop(
         };
         match accepted {
             Ok(stream) => {
+                reserve.refill();
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
                     continue;
                 };
                 serve_connection(stream, router.clone(), timeout, running.clone(), slot);
             }
+            // Out of descriptors: give back the reserve and accept again at
+            // once (nothing else runs on this thread in between).
+            Err(e) if Reserve::is_exhaustion(&e) && reserve.release() => {}
             Err(_) => accept_backoff().await,
         }
+    }
+}
+
+/// Descriptors held back for the moment the daemon has none left (child
+/// log files or pipes took them all): released so the accept loop can still
+/// take a connection — local control keeps working, and a client can stop
+/// what uses them — and taken back at the next accepted connection.
+#[derive(Default)]
+struct Reserve(Vec<std::fs::File>);
+
+impl Reserve {
+    /// How many descriptors each accept loop holds back: one for the
+    /// connection, a few for what its call may open (a log to read).
+    const SIZE: usize = 4;
+
+    /// Take back what is missing, as far as descriptors allow.
+    fn refill(&mut self) {
+        while self.0.len() < Self::SIZE {
+            // Opened close-on-exec: children never inherit them.
+            match std::fs::File::open("/dev/null") {
+                Ok(file) => self.0.push(file),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Close the reserve; whether there was anything to close.
+    fn release(&mut self) -> bool {
+        let had = !self.0.is_empty();
+        self.0.clear();
+        had
+    }
+
+    fn is_exhaustion(e: &std::io::Error) -> bool {
+        matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
     }
 }
 

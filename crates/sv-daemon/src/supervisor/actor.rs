@@ -107,8 +107,10 @@ impl Supervisor {
 
         loop {
             if let Some(outcome) = self.finished() {
+                self.record_children(true);
                 return Ok(outcome);
             }
+            self.record_children(false);
             let wake = self.next_wake().map(|m| self.origin + m);
             tokio::select! {
                 biased;
@@ -165,6 +167,7 @@ impl Supervisor {
             self.next_wait_report,
             self.waiters.iter().filter_map(Waiter::next_report).min(),
             self.next_tick,
+            self.record_due,
         ]
         .into_iter()
         .flatten()
@@ -372,6 +375,45 @@ impl Supervisor {
         }
         self.report_stopping_waiters(now);
         self.advance_stop();
+        if self.record_due.is_some_and(|at| at <= now) {
+            self.record_due = None;
+            self.write_children();
+        }
+    }
+
+    /// Keep the state file of live children (see [`crate::leftovers`])
+    /// current: a change arms one rewrite [`RECORD_DELAY`] later, so a
+    /// crash storm of a thousand programs costs a few writes a second, not
+    /// one per spawn. `now` writes a pending change at once (the actor is
+    /// returning).
+    fn record_children(&mut self, now: bool) {
+        if self.recorder.is_none() {
+            return;
+        }
+        if self.table.take_pids_changed() && self.record_due.is_none() {
+            self.record_due = Some(self.now().mono + RECORD_DELAY);
+        }
+        if now && self.record_due.take().is_some() {
+            self.write_children();
+        }
+    }
+
+    fn write_children(&mut self) {
+        let Some(recorder) = self.recorder.as_mut() else {
+            return;
+        };
+        let children = self.table.pids().map(|(pid, m)| {
+            let info = crate::leftovers::ChildInfo {
+                name: m.process.namespec(),
+                config: &m.process.config,
+            };
+            (pid, info)
+        });
+        if !recorder.write(children, &self.log) && self.record_due.is_none() {
+            // Unwritable for now (full disk, no descriptor): try again
+            // later, not in a loop.
+            self.record_due = Some(self.now().mono + RECORD_RETRY);
+        }
     }
 
     fn reopen_logs(&mut self) {
@@ -384,6 +426,13 @@ impl Supervisor {
         self.log.info("supervisord logreopen");
     }
 }
+
+/// How long a change to the set of live children waits before the state
+/// file is rewritten (changes in between share the write).
+const RECORD_DELAY: Mono = Mono::from_millis(200);
+
+/// How long a failed or incomplete record waits before it is tried again.
+const RECORD_RETRY: Mono = Mono::from_secs(5);
 
 /// Whether a step was an exit (a listener's unanswered event is then
 /// requeued).

@@ -95,6 +95,9 @@ pub struct Seams {
     /// embedded daemon is stopped through its shutdown future instead).
     pub os_signals: bool,
     pub wall_clock: WallClock,
+    /// Where to record the live children for the next daemon (beside the
+    /// pidfile; see [`crate::leftovers`]); `None` records nothing.
+    pub children_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Seams {
@@ -103,6 +106,7 @@ impl Default for Seams {
             spawner: Box::new(OsSpawner),
             os_signals: true,
             wall_clock: system_wall_clock,
+            children_file: None,
         }
     }
 }
@@ -142,6 +146,10 @@ pub struct Supervisor {
     /// The last `kill` that failed for a reason other than ESRCH, for the
     /// operation that sent it to answer FAILED (the state is left alone).
     signal_error: Option<String>,
+    /// Records the live children for a daemon started after this one dies.
+    recorder: Option<crate::leftovers::Recorder>,
+    /// When the children's record is next rewritten (changes coalesce).
+    record_due: Option<Mono>,
 }
 
 impl Supervisor {
@@ -191,6 +199,8 @@ impl Supervisor {
             output_tx,
             output_rx: Some(output_rx),
             signal_error: None,
+            recorder: seams.children_file.map(crate::leftovers::Recorder::new),
+            record_due: None,
         }
     }
 

@@ -45,6 +45,9 @@ pub(crate) struct ProcTable {
     procs: HashMap<ProcKey, Managed>,
     pids: HashMap<u32, ProcKey>,
     last_key: ProcKey,
+    /// Whether a pid came or went since [`ProcTable::take_pids_changed`]
+    /// (the state file of live children is rewritten then).
+    pids_changed: bool,
 }
 
 impl ProcTable {
@@ -99,10 +102,25 @@ impl ProcTable {
     /// Record that `pid` is the child of `key`.
     pub fn bind_pid(&mut self, pid: u32, key: ProcKey) {
         self.pids.insert(pid, key);
+        self.pids_changed = true;
     }
 
     /// The process a reaped pid belonged to, forgetting the pid.
     pub fn take_pid(&mut self, pid: u32) -> Option<ProcKey> {
-        self.pids.remove(&pid)
+        let key = self.pids.remove(&pid);
+        self.pids_changed |= key.is_some();
+        key
+    }
+
+    /// Every live child's pid and process.
+    pub fn pids(&self) -> impl Iterator<Item = (u32, &Managed)> {
+        self.pids
+            .iter()
+            .filter_map(|(pid, key)| self.procs.get(key).map(|m| (*pid, m)))
+    }
+
+    /// Whether the set of live pids changed since the last call.
+    pub fn take_pids_changed(&mut self) -> bool {
+        std::mem::take(&mut self.pids_changed)
     }
 }

@@ -19,6 +19,8 @@ use crate::spawn::SpawnError;
 use crate::sys::ChildLimits;
 use sv_host::SystemHost;
 
+mod clock;
+
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 const SIGINT: i32 = 2;
@@ -61,6 +63,11 @@ impl Harness {
 
     /// The actor before its loop starts.
     fn unbooted(sections: &str) -> Harness {
+        Harness::unbooted_with(sections, fixed_wall_clock)
+    }
+
+    /// [`Harness::unbooted`] with its own wall clock.
+    fn unbooted_with(sections: &str, wall_clock: super::WallClock) -> Harness {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("supervisord.conf");
         std::fs::write(&path, config_text(dir.path(), sections)).expect("write config");
@@ -82,7 +89,8 @@ impl Harness {
         let seams = Seams {
             spawner: kids.spawner(),
             os_signals: false,
-            wall_clock: fixed_wall_clock,
+            wall_clock,
+            children_file: None,
         };
         let kept = Kept {
             log,
