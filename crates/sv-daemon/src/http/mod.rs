@@ -8,6 +8,8 @@
 //! * [`bind`]: the sockets, bound before the daemon forks;
 //! * [`serve`]: the accept loops and per-connection timeouts;
 //! * `auth`: basic authentication, checked before any routing;
+//! * `framing`: the request-smuggling guard (ambiguous framing refused,
+//!   the connection closed after an error to a request with a body);
 //! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
 //! * [`follow`]: following a log file through rotations and clears, also
 //!   used by the page's live log view.
@@ -27,6 +29,7 @@ use crate::supervisor::Bus;
 mod auth;
 pub mod bind;
 pub mod follow;
+mod framing;
 mod logtail;
 pub mod serve;
 
@@ -83,7 +86,13 @@ fn routing_path(raw: &str) -> String {
 }
 
 async fn handle(State(app): State<App>, request: Request) -> Response {
-    let mut response = route(app, request).await;
+    let had_body = framing::has_body(request.headers());
+    let mut response = if framing::ambiguous(request.headers()) {
+        error(StatusCode::BAD_REQUEST)
+    } else {
+        route(app, request).await
+    };
+    framing::close_after_error(&mut response, had_body);
     // Every answer, not only the page's: error pages and 404s repeat
     // request input (`/download?processname=<html>`), and no answer of
     // ours is meant to be read as anything but its declared type.
