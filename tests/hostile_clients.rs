@@ -2,178 +2,26 @@
 //! (issue 15, "Hostile-client tests"), each bounded in count and time:
 //! slowloris, thousands of idle connections, oversized bodies, XML bombs
 //! and deep nesting, invalid UTF-8, `Transfer-Encoding` tricks (never
-//! request smuggling), path traversal on every path-taking endpoint, and
-//! repeated 401s from one peer. The daemon must answer 4xx or close, never
-//! do what was hidden, and keep serving well-behaved clients throughout.
+//! request smuggling), path traversal on every path-taking endpoint,
+//! repeated 401s from one peer, and connections past `max_connections`.
+//! The daemon must answer 4xx or close, never do what was hidden, and keep
+//! serving well-behaved clients throughout. The daemon and the raw client
+//! are in `support/hostile.rs`.
 
 mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::bin::{SUPERVISORCTL, wait_until};
 use support::daemon::{DEADLINE, TestDaemon};
-
-const RPC_SERVERS: &str = "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
-
-/// How long a test waits for the daemon to answer or close.
-const ANSWER_WAIT: Duration = Duration::from_secs(10);
-
-// ---------------------------------------------------------------- the daemon
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    l.local_addr().expect("bound").port()
-}
-
-/// Where a hostile request goes.
-#[derive(Clone, Copy, Debug)]
-enum Via {
-    Tcp(u16),
-    Unix,
-}
-
-/// A daemon with both servers (no credentials unless `auth`), a program
-/// `writer` whose stdout log has known bytes, and `extra` config.
-struct Target {
-    d: TestDaemon,
-    port: u16,
-}
-
-impl Target {
-    fn start(inet_extra: &str, extra: &str, env: &[(&str, &str)]) -> Target {
-        let port = free_port();
-        let d = TestDaemon::start_with_env(
-            "",
-            &format!(
-                "[unix_http_server]\nfile=%(here)s/s.sock\n\
-                 [inet_http_server]\nport=127.0.0.1:{port}\n{inet_extra}\n{RPC_SERVERS}\
-                 [program:writer]\ncommand=sh -c 'echo written; exec sleep 1000'\nstartsecs=0\n\
-                 stdout_logfile=%(here)s/writer.log\n{extra}"
-            ),
-            env,
-        );
-        d.wait_log("success: writer entered RUNNING state");
-        let log = d.path("writer.log");
-        assert!(
-            wait_until(DEADLINE, || std::fs::metadata(&log)
-                .is_ok_and(|m| m.len() > 0)),
-            "writer's log has its line"
-        );
-        Target { d, port }
-    }
-
-    fn vias(&self) -> [Via; 2] {
-        [Via::Tcp(self.port), Via::Unix]
-    }
-
-    fn sock(&self) -> PathBuf {
-        self.d.path("s.sock")
-    }
-
-    fn writer_log_len(&self) -> u64 {
-        std::fs::metadata(self.d.path("writer.log")).map_or(0, |m| m.len())
-    }
-
-    /// Send raw bytes; what came back, and whether the server closed.
-    fn send(&self, via: Via, request: &[u8]) -> Answer {
-        match via {
-            Via::Tcp(port) => {
-                let s = TcpStream::connect(("127.0.0.1", port)).expect("connect tcp");
-                exchange(s, request)
-            }
-            Via::Unix => {
-                let s = UnixStream::connect(self.sock()).expect("connect unix");
-                exchange(s, request)
-            }
-        }
-    }
-
-    /// A well-behaved `supervisor.getState` still works over `via`.
-    fn still_serving(&self, via: Via) {
-        let answer = self.send(via, &post(&call("supervisor.getState", &[]), ""));
-        assert!(answer.text.contains("RUNNING"), "{via:?}: {}", answer.text);
-    }
-}
-
-struct Answer {
-    text: String,
-    closed: bool,
-}
-
-impl Answer {
-    fn status(&self) -> u16 {
-        self.text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
-    }
-
-    /// Refused: a 4xx answer, or the connection closed with no answer.
-    fn refused(&self) -> bool {
-        (400..500).contains(&self.status()) || (self.closed && self.text.is_empty())
-    }
-}
-
-/// Write `request`, then read until the server closes or [`ANSWER_WAIT`].
-fn exchange<S: Read + Write>(mut s: S, request: &[u8]) -> Answer {
-    // A server that closes early may reset the rest of a long write.
-    let _ = s.write_all(request);
-    read_answer(&mut s, ANSWER_WAIT)
-}
-
-fn read_answer<S: Read>(s: &mut S, limit: Duration) -> Answer {
-    let end = Instant::now() + limit;
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    let closed = loop {
-        if Instant::now() >= end {
-            break false;
-        }
-        match s.read(&mut buf) {
-            Ok(0) => break true,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                break false;
-            }
-            Err(_) => break true,
-        }
-    };
-    Answer {
-        text: String::from_utf8_lossy(&out).into_owned(),
-        closed,
-    }
-}
-
-fn call(method: &str, params: &[&str]) -> String {
-    let params: String = params
-        .iter()
-        .map(|p| format!("<param><value><string>{p}</string></value></param>"))
-        .collect();
-    format!(
-        "<?xml version='1.0'?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
-    )
-}
-
-/// `POST /RPC2` of `body` with `Connection: close` and `headers` (each
-/// ending in CRLF).
-fn post(body: &str, headers: &str) -> Vec<u8> {
-    format!(
-        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
+use support::hostile::{
+    ANSWER_WAIT, Answer, RPC_SERVERS, Target, Via, call, connect_from, exchange, free_port, post,
+    read_answer,
+};
 
 // ---------------------------------------------------------------- slowloris
 
@@ -684,4 +532,148 @@ fn traversal_on_every_path_taking_endpoint_is_404() {
     }
     assert!(odd.is_empty(), "{}", odd.join("\n"));
     t.d.shutdown();
+}
+
+// ---------------------------------------------------------------- 401s
+
+/// Issue 15: a password could be guessed as fast as the daemon answers.
+/// After 10 failed authentications within 60 s one peer is answered 429
+/// (with Retry-After, even for the right password, or the answer would
+/// tell which guess was right) and one WARN line names it, never the
+/// password; requests without credentials (a browser's first request) are
+/// only challenged, and other peers are not affected.
+#[test]
+fn repeated_401s_from_one_peer_are_rate_limited_and_logged() {
+    let mut t = Target::start("username=user\npassword=pw\n", "", &[]);
+    let tcp = Via::Tcp(t.port);
+    let state = call("supervisor.getState", &[]);
+    // base64("user:nope") and base64("user:pw").
+    let bad = "Authorization: Basic dXNlcjpub3Bl\r\n";
+    let good = "Authorization: Basic dXNlcjpwdw==\r\n";
+    for _ in 0..15 {
+        assert_eq!(
+            t.send(tcp, &post(&state, "")).status(),
+            401,
+            "no credentials"
+        );
+    }
+    for i in 0..10 {
+        let answer = t.send(tcp, &post(&state, bad));
+        assert_eq!(answer.status(), 401, "failure {i}: {}", answer.text);
+    }
+    let answer = t.send(tcp, &post(&state, bad));
+    assert_eq!(answer.status(), 429, "{}", answer.text);
+    assert!(
+        answer.text.to_ascii_lowercase().contains("retry-after: "),
+        "{}",
+        answer.text
+    );
+    let answer = t.send(tcp, &post(&state, good));
+    assert_eq!(answer.status(), 429, "locked out: {}", answer.text);
+    t.d.wait_log("10 failed HTTP authentications from 127.0.0.1 within 60 s");
+    for _ in 0..5 {
+        t.send(tcp, &post(&state, bad));
+    }
+    let warnings = t.d.lines("failed HTTP authentications");
+    assert_eq!(warnings.len(), 1, "one line per window: {warnings:?}");
+    assert!(warnings[0].contains(" WARN "), "{warnings:?}");
+    let log = t.d.log_text();
+    assert!(
+        !log.contains("nope") && !log.contains("dXNlcjpub3Bl"),
+        "{log}"
+    );
+    // Another peer signs in as usual.
+    let other = connect_from("127.0.0.2", t.port);
+    let answer = exchange(other, &post(&state, good));
+    assert!(answer.text.contains("RUNNING"), "{}", answer.text);
+    let other = connect_from("127.0.0.2", t.port);
+    assert_eq!(exchange(other, &post(&state, bad)).status(), 401);
+    t.d.shutdown();
+}
+
+// ---------------------------------------------------------------- the cap
+
+/// Issue 15 item 3's cap as a config key: `max_connections` in
+/// `[inet_http_server]` and `[unix_http_server]` caps each server on its
+/// own; connections past it are closed at once and one WARN line (at most
+/// once a minute) names the server; an invalid value is refused at start
+/// with file, line and option.
+#[test]
+fn max_connections_config_key_caps_each_server_and_warns_once() {
+    let mut t = Target::start("max_connections=2\n", "", &[]);
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(("127.0.0.1", t.port)).expect("connect"))
+        .collect();
+    // Let the daemon accept both before the next ones.
+    std::thread::sleep(Duration::from_millis(200));
+    for i in 0..5 {
+        let extra = TcpStream::connect(("127.0.0.1", t.port)).expect("connect");
+        let answer = exchange(extra, &post(&call("supervisor.getState", &[]), ""));
+        assert!(
+            answer.closed && answer.text.is_empty(),
+            "connection {} past the cap: {}",
+            i + 3,
+            answer.text
+        );
+    }
+    t.d.wait_log("Server 'inet_http_server' is at its max_connections of 2");
+    assert_eq!(
+        t.d.count("is at its max_connections"),
+        1,
+        "{}",
+        t.d.log_text()
+    );
+    // The unix server has its own (default) cap.
+    t.still_serving(Via::Unix);
+    drop(held);
+    assert!(
+        wait_until(DEADLINE, || t
+            .send(
+                Via::Tcp(t.port),
+                &post(&call("supervisor.getState", &[]), "")
+            )
+            .text
+            .contains("RUNNING")),
+        "slots are freed"
+    );
+    t.d.shutdown();
+
+    let mut u = TestDaemon::start(&format!(
+        "[unix_http_server]\nfile=%(here)s/s.sock\nmax_connections=1\n{RPC_SERVERS}"
+    ));
+    let held = UnixStream::connect(u.path("s.sock")).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let extra = UnixStream::connect(u.path("s.sock")).expect("connect");
+    let answer = exchange(extra, &post(&call("supervisor.getState", &[]), ""));
+    assert!(answer.closed && answer.text.is_empty(), "{}", answer.text);
+    u.wait_log("Server 'unix_http_server' is at its max_connections of 1");
+    drop(held);
+    u.shutdown();
+
+    let dir = support::bin::tempdir();
+    let conf = dir.path().join("bad.conf");
+    std::fs::write(
+        &conf,
+        support::daemon::config_text(
+            dir.path(),
+            "",
+            &format!(
+                "[inet_http_server]\nport=127.0.0.1:{}\nmax_connections=0\n",
+                free_port()
+            ),
+        ),
+    )
+    .expect("write the config");
+    let out = Command::new(support::bin::SUPERVISORD)
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .expect("run supervisord");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("bad.conf:")
+            && stderr.contains("[inet_http_server] max_connections: max_connections must be a positive integer, not 0"),
+        "{stderr}"
+    );
 }

@@ -7,7 +7,8 @@
 //! # Layout
 //! * [`bind`]: the sockets, bound before the daemon forks;
 //! * [`serve`]: the accept loops and per-connection timeouts;
-//! * `auth`: basic authentication, checked before any routing;
+//! * `auth`: basic authentication, checked before any routing, and
+//!   `ratelimit`: repeated failures from one [`peer`] answered 429;
 //! * `framing`: the request-smuggling guard (ambiguous framing refused,
 //!   the connection closed after an error to a request with a body);
 //! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
@@ -31,6 +32,8 @@ pub mod bind;
 pub mod follow;
 mod framing;
 mod logtail;
+pub mod peer;
+mod ratelimit;
 pub mod serve;
 
 pub use bind::{BindError, Bound, Server, bind_all, exposure_warning, remove_sockets};
@@ -48,6 +51,8 @@ struct App {
     local: crate::web::Local,
     /// The actor's bus, which `/events` streams from.
     bus: Bus,
+    /// Failed authentications by peer, this server's.
+    auth_failures: std::sync::Arc<ratelimit::AuthFailures>,
 }
 
 /// Medusa's error page, which Supervisor's clients see on HTTP errors.
@@ -105,7 +110,7 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
 
 /// The answer of the endpoint the request is for, after basic auth.
 async fn route(app: App, request: Request) -> Response {
-    if let Some(refused) = auth::refusal(request.headers(), app.credentials.as_ref()) {
+    if let Some(refused) = authenticate(&app, &request) {
         return refused;
     }
     let path = routing_path(request.uri().path());
@@ -130,6 +135,45 @@ async fn route(app: App, request: Request) -> Response {
         return crate::web::serve(site, route, request).await;
     }
     error(StatusCode::NOT_FOUND)
+}
+
+/// Basic auth, under the failed-authentication limit: `Some` answer when
+/// the request may not go on (401, 400, or 429 for a peer locked out).
+/// Only requests that offered credentials count as failures: a first
+/// request without them is the usual start of a browser's login.
+fn authenticate(app: &App, request: &Request) -> Option<Response> {
+    app.credentials.as_ref()?;
+    let peer = request
+        .extensions()
+        .get::<peer::Peer>()
+        .copied()
+        .unwrap_or(peer::Peer::Unknown);
+    let now = std::time::Instant::now();
+    if let Some(wait) = app.auth_failures.locked_out(peer, now) {
+        return Some(too_many(wait));
+    }
+    let refused = auth::refusal(request.headers(), app.credentials.as_ref())?;
+    if request.headers().contains_key(header::AUTHORIZATION)
+        && let Some(warning) = app.auth_failures.failed(peer, now)
+    {
+        app.dispatcher.warn(warning);
+    }
+    Some(refused)
+}
+
+/// 429, with when to try again, closing the connection.
+fn too_many(wait: std::time::Duration) -> Response {
+    let mut response = error(StatusCode::TOO_MANY_REQUESTS);
+    let headers = response.headers_mut();
+    let seconds = wait.as_secs().max(1).to_string();
+    if let Ok(value) = header::HeaderValue::from_str(&seconds) {
+        headers.insert(header::RETRY_AFTER, value);
+    }
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 async fn rpc(app: App, request: Request) -> Response {
