@@ -309,19 +309,36 @@ def run(args):
             shutil.rmtree(d, ignore_errors=True)
 
 
+def thirds(samples):
+    """The samples after the first (start-up) one, in a first and a last
+    third: a trend shows as a difference between them, while the swings of
+    a busy daemon (replies in flight, children between exit and respawn)
+    fall inside both."""
+    body = samples[1:] if len(samples) > 3 else samples
+    k = max(1, len(body) // 3)
+    return body[:k], body[-k:]
+
+
 def report(args, samples, events, logged, missing, extra, gaps, overflows, calls, errors, worst):
-    first = samples[1] if len(samples) > 2 else samples[0]
-    last = samples[-1]
-    rss_growth = last["rss_mb"] - first["rss_mb"]
-    fd_growth = last["fds"] - first["fds"]
-    k = max(1, min(5, (len(samples) - 1) // 2))
-    cpu_head = sum(s["cpu_pct"] for s in samples[1:1 + k]) / k
-    cpu_tail = sum(s["cpu_pct"] for s in samples[-k:]) / k
+    head, tail = thirds(samples)
+    first, last = head[0], tail[-1]
+
+    def mean(xs, key):
+        return sum(x[key] for x in xs) / len(xs)
+
+    def median(xs, key):
+        values = sorted(x[key] for x in xs)
+        return values[len(values) // 2]
+    rss_head, rss_tail = max(s["rss_mb"] for s in head), max(s["rss_mb"] for s in tail)
+    fd_head, fd_tail = median(head, "fds"), median(tail, "fds")
+    cpu_head, cpu_tail = mean(head, "cpu_pct"), mean(tail, "cpu_pct")
     checks = [
-        ("RSS flat (≤ +5 MB or +10 % after the first minute)",
-         rss_growth <= max(5.0, first["rss_mb"] * 0.10)),
-        ("descriptors flat (≤ +10 after the first minute)", fd_growth <= 10),
-        ("CPU flat (last %d samples ≤ 1.5 × first %d + 1 %%)" % (k, k), cpu_tail <= 1.5 * cpu_head + 1),
+        ("RSS flat (peak of the last third ≤ peak of the first third + 10 %% + 5 MB: %.1f vs %.1f)"
+         % (rss_tail, rss_head), rss_tail <= rss_head * 1.1 + 5),
+        ("descriptors flat (median of the last third ≤ first third + 10: %d vs %d)"
+         % (fd_tail, fd_head), fd_tail <= fd_head + 10),
+        ("CPU flat (mean of the last third ≤ 1.5 × first third + 1: %.1f vs %.1f %%)"
+         % (cpu_tail, cpu_head), cpu_tail <= 1.5 * cpu_head + 1),
         ("no missed state change (log vs listener, per process and state)", not missing and not extra),
         ("pool serials without a gap", gaps == 0),
         ("no event buffer overflow", overflows == 0),
@@ -334,8 +351,10 @@ def report(args, samples, events, logged, missing, extra, gaps, overflows, calls
         print("| %.1f | %.1f | %d | %.1f | %d | %.2f |" % (
             s["min"], s["rss_mb"], s["fds"], s["cpu_pct"], s["events"], s["load1"]))
     print()
-    print("- start (minute %.1f) → end: RSS %.1f → %.1f MB, fds %d → %d, CPU %.1f → %.1f %%" % (
-        first["min"], first["rss_mb"], last["rss_mb"], first["fds"], last["fds"], cpu_head, cpu_tail))
+    print("- start (minute %.1f) → end (minute %.1f): RSS %.1f → %.1f MB, fds %d → %d, "
+          "CPU (thirds' means) %.1f → %.1f %%" % (
+              first["min"], last["min"], first["rss_mb"], last["rss_mb"], first["fds"], last["fds"],
+              cpu_head, cpu_tail))
     print("- events: %d PROCESS_STATE received; %d state changes logged for the programs; "
           "missing %d, unexpected %d; pool-serial gaps %d; overflow lines %d" % (
               len(events), sum(logged.values()), sum(missing.values()), sum(extra.values()),
