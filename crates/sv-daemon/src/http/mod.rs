@@ -68,6 +68,12 @@ pub(crate) fn error(status: StatusCode) -> Response {
 /// A request's body, at most `limit` bytes, within the client timeout;
 /// `Err` is the answer to send instead (413, 408).
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    // A declared length past the limit is refused before any byte is read,
+    // not after holding the connection until the timeout waiting for them.
+    let declared = axum::body::HttpBody::size_hint(&body).lower();
+    if usize::try_from(declared).map_or(true, |n| n > limit) {
+        return Err(error(StatusCode::PAYLOAD_TOO_LARGE));
+    }
     let read = tokio::time::timeout(serve::client_timeout(), axum::body::to_bytes(body, limit));
     match read.await {
         Ok(Ok(body)) => Ok(body),
