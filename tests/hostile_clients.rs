@@ -591,6 +591,28 @@ fn repeated_401s_from_one_peer_are_rate_limited_and_logged() {
     let other = connect_from("127.0.0.2", t.port);
     assert_eq!(exchange(other, &post(&state, bad)).status(), 401);
     t.d.shutdown();
+
+    // On the unix socket the peer is the connecting uid.
+    let mut u = TestDaemon::start(&format!(
+        "[unix_http_server]\nfile=%(here)s/s.sock\nusername=user\npassword=pw\n{RPC_SERVERS}"
+    ));
+    let send = |headers: &str| {
+        let s = UnixStream::connect(u.path("s.sock")).expect("connect");
+        exchange(s, &post(&state, headers))
+    };
+    for i in 0..10 {
+        assert_eq!(send(bad).status(), 401, "unix failure {i}");
+    }
+    assert_eq!(send(good).status(), 429);
+    let uid = std::fs::metadata(u.path("s.sock")).map(|m| {
+        use std::os::unix::fs::MetadataExt as _;
+        m.uid()
+    });
+    u.wait_log(&format!(
+        "failed HTTP authentications from uid {} on the unix socket",
+        uid.expect("the socket's owner, the test's uid")
+    ));
+    u.shutdown();
 }
 
 // ---------------------------------------------------------------- the cap
