@@ -12,6 +12,7 @@ Ctrl-C.
     python3 bench/sv_bench.py                 # full run (≈ 15 min)
     python3 bench/sv_bench.py --quick         # smoke mode, tiny sizes, < 60 s
     python3 bench/sv_bench.py --only rpc,respawn --reps 5
+    python3 bench/sv_bench.py soak [--minutes 30]   # ours alone, see bench/soak.py
 
 Needs a release build (target/release/supervisord) and the reference venv
 (target/reference-venv, created by `cargo test --release`). Stdlib only.
@@ -750,6 +751,9 @@ def judge(sid, metric, ours, ratio, base):
 
 
 def main():
+    if sys.argv[1:2] == ["soak"]:
+        import soak  # bench/soak.py: the long-run mode, its own options
+        sys.exit(soak.main(sys.argv[2:]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke mode: tiny sizes, one repetition")
     parser.add_argument("--reps", type=int, help="repetitions per daemon (default 3, quick 1)")

@@ -2,6 +2,7 @@ pub mod bin;
 pub mod browser;
 pub mod command;
 pub mod daemon;
+pub mod hostile;
 pub mod hub;
 pub mod pair;
 pub mod postgres;

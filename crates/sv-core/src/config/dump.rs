@@ -131,6 +131,11 @@ fn server(s: &ServerConfig) -> Value {
     }
     m.insert("username".into(), json!(s.username));
     m.insert("password".into(), json!(s.password));
+    // Ours only: shown when set, so a config Supervisor can read dumps
+    // the same as there.
+    if let Some(max) = s.max_connections {
+        m.insert("max_connections".into(), json!(max));
+    }
     Value::Object(m)
 }
 

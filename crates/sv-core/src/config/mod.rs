@@ -339,6 +339,9 @@ pub struct ServerConfig {
     pub username: Option<String>,
     /// Plain text, or `{SHA}` followed by the hex SHA-1 of the password.
     pub password: Option<String>,
+    /// `max_connections` (ours; Supervisor has no cap): the most
+    /// connections this server holds open at once. `None`: the default.
+    pub max_connections: Option<usize>,
 }
 
 /// Where an HTTP server listens.

@@ -29,6 +29,8 @@ pub struct Server {
     pub bound: Bound,
     /// The `username` and `password` basic auth asks for, if any.
     pub credentials: Option<(String, String)>,
+    /// Its `max_connections`, if configured (see `serve::max_connections`).
+    pub max_connections: Option<usize>,
 }
 
 /// Why a server could not be bound; each message is Supervisor's.
@@ -257,6 +259,7 @@ pub fn bind_all(configs: &[ServerConfig]) -> Result<Vec<Server>, BindError> {
                 section: config.section.clone(),
                 bound,
                 credentials: config.username.clone().zip(config.password.clone()),
+                max_connections: config.max_connections,
             }),
             Err(e) => {
                 remove_sockets(&servers);
@@ -321,6 +324,7 @@ mod tests {
             },
             username: password.map(|_| "user".into()),
             password: password.map(Into::into),
+            max_connections: None,
         }
     }
 

@@ -7,7 +7,10 @@
 //! # Layout
 //! * [`bind`]: the sockets, bound before the daemon forks;
 //! * [`serve`]: the accept loops and per-connection timeouts;
-//! * `auth`: basic authentication, checked before any routing;
+//! * `auth`: basic authentication, checked before any routing, and
+//!   `ratelimit`: repeated failures from one [`peer`] answered 429;
+//! * `framing`: the request-smuggling guard (ambiguous framing refused,
+//!   the connection closed after an error to a request with a body);
 //! * `logtail`: the `tail -f` streams, over the shared [`follow`] module;
 //! * [`follow`]: following a log file through rotations and clears, also
 //!   used by the page's live log view.
@@ -27,7 +30,10 @@ use crate::supervisor::Bus;
 mod auth;
 pub mod bind;
 pub mod follow;
+mod framing;
 mod logtail;
+pub mod peer;
+mod ratelimit;
 pub mod serve;
 
 pub use bind::{BindError, Bound, Server, bind_all, exposure_warning, remove_sockets};
@@ -45,6 +51,8 @@ struct App {
     local: crate::web::Local,
     /// The actor's bus, which `/events` streams from.
     bus: Bus,
+    /// Failed authentications by peer, this server's.
+    auth_failures: std::sync::Arc<ratelimit::AuthFailures>,
 }
 
 /// Medusa's error page, which Supervisor's clients see on HTTP errors.
@@ -60,6 +68,12 @@ pub(crate) fn error(status: StatusCode) -> Response {
 /// A request's body, at most `limit` bytes, within the client timeout;
 /// `Err` is the answer to send instead (413, 408).
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
+    // A declared length past the limit is refused before any byte is read,
+    // not after holding the connection until the timeout waiting for them.
+    let declared = axum::body::HttpBody::size_hint(&body).lower();
+    if usize::try_from(declared).map_or(true, |n| n > limit) {
+        return Err(error(StatusCode::PAYLOAD_TOO_LARGE));
+    }
     let read = tokio::time::timeout(serve::client_timeout(), axum::body::to_bytes(body, limit));
     match read.await {
         Ok(Ok(body)) => Ok(body),
@@ -83,7 +97,13 @@ fn routing_path(raw: &str) -> String {
 }
 
 async fn handle(State(app): State<App>, request: Request) -> Response {
-    let mut response = route(app, request).await;
+    let had_body = framing::has_body(request.headers());
+    let mut response = if framing::ambiguous(request.headers()) {
+        error(StatusCode::BAD_REQUEST)
+    } else {
+        route(app, request).await
+    };
+    framing::close_after_error(&mut response, had_body);
     // Every answer, not only the page's: error pages and 404s repeat
     // request input (`/download?processname=<html>`), and no answer of
     // ours is meant to be read as anything but its declared type.
@@ -96,7 +116,7 @@ async fn handle(State(app): State<App>, request: Request) -> Response {
 
 /// The answer of the endpoint the request is for, after basic auth.
 async fn route(app: App, request: Request) -> Response {
-    if let Some(refused) = auth::refusal(request.headers(), app.credentials.as_ref()) {
+    if let Some(refused) = authenticate(&app, &request) {
         return refused;
     }
     let path = routing_path(request.uri().path());
@@ -121,6 +141,45 @@ async fn route(app: App, request: Request) -> Response {
         return crate::web::serve(site, route, request).await;
     }
     error(StatusCode::NOT_FOUND)
+}
+
+/// Basic auth, under the failed-authentication limit: `Some` answer when
+/// the request may not go on (401, 400, or 429 for a peer locked out).
+/// Only requests that offered credentials count as failures: a first
+/// request without them is the usual start of a browser's login.
+fn authenticate(app: &App, request: &Request) -> Option<Response> {
+    app.credentials.as_ref()?;
+    let peer = request
+        .extensions()
+        .get::<peer::Peer>()
+        .copied()
+        .unwrap_or(peer::Peer::Unknown);
+    let now = std::time::Instant::now();
+    if let Some(wait) = app.auth_failures.locked_out(peer, now) {
+        return Some(too_many(wait));
+    }
+    let refused = auth::refusal(request.headers(), app.credentials.as_ref())?;
+    if request.headers().contains_key(header::AUTHORIZATION)
+        && let Some(warning) = app.auth_failures.failed(peer, now)
+    {
+        app.dispatcher.warn(warning);
+    }
+    Some(refused)
+}
+
+/// 429, with when to try again, closing the connection.
+fn too_many(wait: std::time::Duration) -> Response {
+    let mut response = error(StatusCode::TOO_MANY_REQUESTS);
+    let headers = response.headers_mut();
+    let seconds = wait.as_secs().max(1).to_string();
+    if let Ok(value) = header::HeaderValue::from_str(&seconds) {
+        headers.insert(header::RETRY_AFTER, value);
+    }
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 async fn rpc(app: App, request: Request) -> Response {

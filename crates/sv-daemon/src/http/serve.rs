@@ -7,7 +7,11 @@
 //! (streams included: a `/logtail` or `/events` stream holds its
 //! connection); one past the cap is closed as soon as it is accepted, so
 //! idle connections can neither exhaust the daemon's descriptors nor lock
-//! out the other server, spawning or log files.
+//! out the other server, spawning or log files. A WARN line says so, at
+//! most once a minute per server.
+//!
+//! Each request carries its connection's [`Peer`] (an extension), for the
+//! failed-authentication limit.
 //!
 //! Each accept loop also holds a small reserve of descriptors, given back
 //! when an accept fails for want of one: when child log files or pipes
@@ -22,13 +26,14 @@
 //! while idle kept-alive connections are closed and no new ones accepted.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::rpc::Dispatcher;
 use crate::supervisor::Bus;
 
+use super::peer::Peer;
 use super::{App, Bound, Server};
 
 /// How long a client may take to send a request's headers — counted from
@@ -41,6 +46,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// otherwise; lowered further by the descriptor limit (see
 /// [`max_connections`]).
 const MAX_CONNECTIONS: usize = 512;
+
+/// The least time between two "at the cap" warnings of one server.
+const CAP_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 /// How long a stopping daemon waits for answers under way. Streams
 /// (`/logtail`, `/events`) never finish by themselves; this bounds them.
@@ -112,16 +120,28 @@ pub fn spawn(
         Bound::Tcp(listener) => listener.local_addr().ok().map(|a| a.port()),
         Bound::Unix(..) => None,
     };
+    let cap = max_connections(server.max_connections, nofile_limit());
+    let at_cap = AtCap {
+        dispatcher: dispatcher.clone(),
+        section: server.section.clone(),
+        cap,
+        warned: None,
+    };
     let app = App {
         dispatcher,
         credentials: server.credentials.clone(),
         local: crate::web::Local { port },
         bus,
+        auth_failures: Arc::default(),
     };
     let router = axum::Router::new().fallback(super::handle).with_state(app);
-    let timeout = client_timeout();
-    // One permit per open connection, held by its task until it ends.
-    let slots = Arc::new(Semaphore::new(max_connections(nofile_limit())));
+    let serving = Serving {
+        router,
+        timeout: client_timeout(),
+        // One permit per open connection, held by its task until it ends.
+        slots: Arc::new(Semaphore::new(cap)),
+        at_cap,
+    };
     let running = drain.running.clone();
     // Taken now, before the actor opens any log file or pipe.
     let mut reserve = Reserve::default();
@@ -131,20 +151,50 @@ pub fn spawn(
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::UnixListener::from_std(listener)?;
-            tokio::spawn(accept_loop(
-                listener, router, timeout, running, slots, reserve,
-            ));
+            tokio::spawn(accept_loop(listener, serving, running, reserve));
         }
         Bound::Tcp(listener) => {
             let listener = listener.try_clone()?;
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            tokio::spawn(accept_loop(
-                listener, router, timeout, running, slots, reserve,
-            ));
+            tokio::spawn(accept_loop(listener, serving, running, reserve));
         }
     }
     Ok(())
+}
+
+/// What one server's accept loop serves connections with.
+struct Serving {
+    router: axum::Router,
+    timeout: Duration,
+    slots: Arc<Semaphore>,
+    at_cap: AtCap,
+}
+
+/// The throttled warning of a server refusing connections at its cap.
+struct AtCap {
+    dispatcher: Dispatcher,
+    section: String,
+    cap: usize,
+    warned: Option<Instant>,
+}
+
+impl AtCap {
+    /// A connection was refused at `now`: warn, unless warned within
+    /// [`CAP_WARNING_EVERY`].
+    fn refused(&mut self, now: Instant) {
+        if self
+            .warned
+            .is_some_and(|t| now.saturating_duration_since(t) < CAP_WARNING_EVERY)
+        {
+            return;
+        }
+        self.warned = Some(now);
+        self.dispatcher.warn(format!(
+            "Server '{}' is at its max_connections of {}; closing new connections at once (warned at most once a minute)",
+            self.section, self.cap
+        ));
+    }
 }
 
 /// A listening socket the accept loop takes connections from.
@@ -152,38 +202,40 @@ trait Accept: Send + 'static {
     /// One accepted connection.
     type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
 
-    /// The next connection, set up for serving.
-    fn next(&self) -> impl std::future::Future<Output = std::io::Result<Self::Stream>> + Send;
+    /// The next connection, set up for serving, and who is on its other end.
+    fn next(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Stream, Peer)>> + Send;
 }
 
 impl Accept for tokio::net::UnixListener {
     type Stream = tokio::net::UnixStream;
 
-    async fn next(&self) -> std::io::Result<Self::Stream> {
-        self.accept().await.map(|(stream, _)| stream)
+    async fn next(&self) -> std::io::Result<(Self::Stream, Peer)> {
+        let (stream, _) = self.accept().await?;
+        let peer = Peer::of_unix(&stream);
+        Ok((stream, peer))
     }
 }
 
 impl Accept for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;
 
-    async fn next(&self) -> std::io::Result<Self::Stream> {
-        let (stream, _) = self.accept().await?;
+    async fn next(&self) -> std::io::Result<(Self::Stream, Peer)> {
+        let (stream, address) = self.accept().await?;
         // Supervisor lacks TCP_NODELAY, which halves its RPC rate over TCP.
         let _ = stream.set_nodelay(true);
-        Ok(stream)
+        Ok((stream, Peer::Ip(address.ip())))
     }
 }
 
 /// Accept connections until the daemon stops, each served on its own task
-/// while it holds one of `slots`; one past the cap is dropped, so closed at
-/// once.
+/// while it holds one of the slots; one past the cap is dropped, so closed
+/// at once.
 async fn accept_loop(
     listener: impl Accept,
-    router: axum::Router,
-    timeout: Duration,
+    mut serving: Serving,
     mut running: Running,
-    slots: Arc<Semaphore>,
     mut reserve: Reserve,
 ) {
     loop {
@@ -192,12 +244,14 @@ async fn accept_loop(
             () = running.stopping() => return,
         };
         match accepted {
-            Ok(stream) => {
+            Ok((stream, peer)) => {
                 reserve.refill();
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                let Ok(slot) = serving.slots.clone().try_acquire_owned() else {
+                    serving.at_cap.refused(Instant::now());
                     continue;
                 };
-                serve_connection(stream, router.clone(), timeout, running.clone(), slot);
+                let router = serving.router.clone();
+                serve_connection(stream, peer, router, serving.timeout, running.clone(), slot);
             }
             // Out of descriptors: give back the reserve and accept again at
             // once (nothing else runs on this thread in between).
@@ -251,17 +305,20 @@ pub(super) fn client_timeout() -> Duration {
         .map_or(CLIENT_TIMEOUT, Duration::from_millis)
 }
 
-/// How many connections one server keeps open: [`MAX_CONNECTIONS`] or
-/// `SV_HTTP_MAX_CONNECTIONS` from the environment, but never more than a
-/// quarter of the descriptor limit `nofile`. With two servers at most half
+/// How many connections one server keeps open: its `max_connections`, else
+/// `SV_HTTP_MAX_CONNECTIONS` from the environment, else
+/// [`MAX_CONNECTIONS`]; but never more than a quarter of the descriptor
+/// limit `nofile`. With two servers at most half
 /// the descriptors go to clients; the rest stay for children's pipes, log
 /// files and the other server, so a flood on the inet port cannot stop
 /// local control through the unix socket or make spawns fail.
-fn max_connections(nofile: u64) -> usize {
-    let wanted = std::env::var("SV_HTTP_MAX_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(MAX_CONNECTIONS);
+fn max_connections(configured: Option<usize>, nofile: u64) -> usize {
+    let wanted = configured.unwrap_or_else(|| {
+        std::env::var("SV_HTTP_MAX_CONNECTIONS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(MAX_CONNECTIONS)
+    });
     cap(wanted, nofile)
 }
 
@@ -285,10 +342,12 @@ async fn accept_backoff() {
 }
 
 /// One HTTP/1 connection on its own task, holding its `slot` of the
-/// server's cap, with the header-read timeout that `axum::serve` cannot set. When the daemon stops, the connection
+/// server's cap, with the header-read timeout that `axum::serve` cannot
+/// set; each request carries `peer`. When the daemon stops, the connection
 /// finishes the answer it is writing and then closes.
 fn serve_connection<S>(
     stream: S,
+    peer: Peer,
     router: axum::Router,
     timeout: Duration,
     mut running: Running,
@@ -299,7 +358,13 @@ fn serve_connection<S>(
     tokio::spawn(async move {
         // Given back when the connection ends, however it ends.
         let _slot = slot;
-        let service = hyper_util::service::TowerToHyperService::new(router);
+        let router = hyper_util::service::TowerToHyperService::new(router);
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(peer);
+                hyper::service::Service::call(&router, request)
+            },
+        );
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(timeout)
@@ -317,6 +382,12 @@ fn serve_connection<S>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_configured_cap_wins_over_the_environment_and_is_capped() {
+        assert_eq!(max_connections(Some(7), 1 << 20), 7);
+        assert_eq!(max_connections(Some(100_000), 1024), 256);
+    }
 
     #[test]
     fn the_cap_leaves_three_quarters_of_the_descriptors() {

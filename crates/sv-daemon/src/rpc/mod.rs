@@ -88,6 +88,13 @@ impl Dispatcher {
         Dispatcher { tx, main_interface }
     }
 
+    /// Have the actor log a WARN line. Never waits: with the actor's queue
+    /// full the line is dropped (the callers' warnings are throttled
+    /// repeats of a condition that persists).
+    pub fn warn(&self, message: String) {
+        let _ = self.tx.try_send(Op::Warn(message));
+    }
+
     /// Ask the actor; a closed actor (shutting down) is SHUTDOWN_STATE.
     async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Op) -> Result<T, RpcError> {
         let (reply, rx) = oneshot::channel();

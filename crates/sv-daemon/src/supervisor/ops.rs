@@ -93,6 +93,9 @@ pub enum Op {
     AddGroup(String, Reply<()>),
     RemoveGroup(String, Reply<()>),
     ConfigInfo(Reply<Vec<ConfigInfo>>),
+    /// A WARN line for the main log from outside the actor (the HTTP
+    /// servers' limits), which owns the log. Never refused.
+    Warn(String),
     /// `sendRemoteCommEvent` (works even while shutting down).
     RemoteComm {
         kind: String,
@@ -123,6 +126,7 @@ impl Supervisor {
                     mainlog: self.log.path(),
                 });
             }
+            Op::Warn(message) => self.log.warn(&message),
             Op::RemoteComm { kind, data, reply } => {
                 self.emit(BusEvent::RemoteCommunication { kind, data });
                 let _ = reply.send(());

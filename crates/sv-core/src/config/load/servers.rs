@@ -1,6 +1,7 @@
 //! `[inet_http_server]` and `[unix_http_server]` (with their `:name`
-//! variants): where each listens, its credentials, and the URL children
-//! get as `SUPERVISOR_SERVER_URL`.
+//! variants): where each listens, its credentials, its connection cap
+//! (`max_connections`, ours), and the URL children get as
+//! `SUPERVISOR_SERVER_URL`.
 
 use super::{Loader, Scope};
 use crate::config::datatypes::{self as dt, py_strip};
@@ -32,13 +33,15 @@ impl Loader<'_> {
                 }
                 Err(()) => None,
             };
-            if let Some((host, port)) = port {
+            let max_connections = self.max_connections(&section, &env_scope);
+            if let (Some((host, port)), Ok(max_connections)) = (port, max_connections) {
                 servers.push(ServerConfig {
                     name: section.split_once(':').map(|(_, n)| n.to_string()),
                     section,
                     listen: Listen::Inet { host, port },
                     username,
                     password,
+                    max_connections,
                 });
             }
         }
@@ -80,8 +83,14 @@ impl Loader<'_> {
                     dt::octal(v).map_err(|_| format!("Invalid chmod value {v}"))
                 })
                 .map(|c| c.unwrap_or(0o700));
-            if let (Some(file), Some((username, password)), Ok(chown), Ok(chmod)) =
-                (file, credentials, chown, chmod)
+            let max_connections = self.max_connections(&section, &env_scope);
+            if let (
+                Some(file),
+                Some((username, password)),
+                Ok(chown),
+                Ok(chmod),
+                Ok(max_connections),
+            ) = (file, credentials, chown, chmod, max_connections)
             {
                 servers.push(ServerConfig {
                     name: section.split_once(':').map(|(_, n)| n.to_string()),
@@ -89,10 +98,26 @@ impl Loader<'_> {
                     listen: Listen::Unix { file, chmod, chown },
                     username,
                     password,
+                    max_connections,
                 });
             }
         }
         servers
+    }
+
+    /// `max_connections` of a server section: a positive integer, if set.
+    /// Ours: Supervisor reads only the options it knows from these
+    /// sections and ignores any other, so a config with it still loads
+    /// there. `Err` when invalid (recorded with file, line and option).
+    fn max_connections(&mut self, section: &str, scope: &Scope) -> Result<Option<usize>, ()> {
+        self.typed_opt(section, "max_connections", scope, |v| {
+            dt::integer(v).and_then(|n| {
+                usize::try_from(n)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("max_connections must be a positive integer, not {n}"))
+            })
+        })
     }
 
     /// `username`/`password` of a server section: both or neither. `None`
@@ -162,6 +187,33 @@ mod tests {
             }
         );
         assert_eq!(config.serverurl.as_deref(), Some("unix:///tmp/s.sock"));
+    }
+
+    #[test]
+    fn max_connections_is_optional_and_positive() {
+        let config = load_text(
+            "[supervisord]\n[inet_http_server]\nport=9001\nmax_connections=7\n[unix_http_server]\nfile=/tmp/s.sock\n",
+        )
+        .unwrap();
+        assert_eq!(config.servers[0].max_connections, Some(7));
+        assert_eq!(
+            config.servers[1].max_connections, None,
+            "absent: the default"
+        );
+        let errs = errors("[supervisord]\n[unix_http_server]\nfile=/tmp/s\nmax_connections=0\n");
+        assert!(
+            errs[0].contains("max_connections must be a positive integer, not 0"),
+            "{errs:?}"
+        );
+        assert!(
+            errs[0].starts_with("/etc/sv.conf:4: [unix_http_server] max_connections: "),
+            "{errs:?}"
+        );
+        let errs = errors("[supervisord]\n[inet_http_server]\nport=9001\nmax_connections=lots\n");
+        assert!(errs[0].contains("invalid literal for int()"), "{errs:?}");
+        assert!(errs[0].contains("max_connections"), "{errs:?}");
+        let errs = errors("[supervisord]\n[inet_http_server]\nport=9001\nmax_connections=-3\n");
+        assert!(errs[0].contains("not -3"), "{errs:?}");
     }
 
     #[test]
