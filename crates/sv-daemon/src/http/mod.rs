@@ -31,7 +31,7 @@ mod logtail;
 pub mod serve;
 
 pub use bind::{BindError, Bound, Server, bind_all, exposure_warning, remove_sockets};
-pub use serve::{Drain, spawn};
+pub use serve::{Drain, serve_stream, spawn};
 
 /// Largest XML-RPC request body accepted.
 const MAX_BODY: usize = 32 << 20;

@@ -113,7 +113,7 @@ pub fn spawn(
         local: crate::web::Local { port },
         bus,
     };
-    let router = axum::Router::new().fallback(super::handle).with_state(app);
+    let router = router(app);
     let timeout = client_timeout();
     // One permit per open connection, held by its task until it ends.
     let slots = Arc::new(Semaphore::new(max_connections(nofile_limit())));
@@ -133,6 +133,53 @@ pub fn spawn(
         }
     }
     Ok(())
+}
+
+/// Serve one already-open connection to its end, as an accepted one is
+/// served (same routing, auth, limits and header timeout) but with no
+/// listening socket, drain or cap: the fuzz harness drives the whole HTTP
+/// request path — head parsing, body framing, routing — over an in-memory
+/// stream with it, since hyper parses the head inside the connection.
+pub async fn serve_stream<S>(
+    stream: S,
+    dispatcher: Dispatcher,
+    bus: Bus,
+    credentials: Option<(String, String)>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let app = App {
+        dispatcher,
+        credentials,
+        local: crate::web::Local { port: None },
+        bus,
+    };
+    let _ = connection(stream, router(app), client_timeout()).await;
+}
+
+/// Every request of a server goes to `super::handle`.
+fn router(app: App) -> axum::Router {
+    axum::Router::new().fallback(super::handle).with_state(app)
+}
+
+/// hyper's HTTP/1 connection over `stream`, with the header-read timeout
+/// that `axum::serve` cannot set.
+fn connection<S>(
+    stream: S,
+    router: axum::Router,
+    timeout: Duration,
+) -> hyper::server::conn::http1::Connection<
+    hyper_util::rt::TokioIo<S>,
+    hyper_util::service::TowerToHyperService<axum::Router>,
+>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
 }
 
 /// A listening socket the accept loop takes connections from.
@@ -247,11 +294,7 @@ fn serve_connection<S>(
     tokio::spawn(async move {
         // Given back when the connection ends, however it ends.
         let _slot = slot;
-        let service = hyper_util::service::TowerToHyperService::new(router);
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connection(stream, router, timeout);
         let mut connection = std::pin::pin!(connection);
         tokio::select! {
             _ = connection.as_mut() => return,
