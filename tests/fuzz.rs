@@ -187,7 +187,15 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[Vec<u8>]) {
 /// mutations each) and `arbitrary` random byte strings (up to 512 bytes).
 /// A panic is reported with the input that caused it, escaped, ready to
 /// become a regression test.
+///
+/// `SV_FUZZ_SCALE=n` multiplies both counts (a longer run on stable, where
+/// cargo-fuzz cannot run).
 fn drive(target: &str, structured: usize, arbitrary: usize) {
+    let scale: usize = std::env::var("SV_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let (structured, arbitrary) = (structured * scale, arbitrary * scale);
     let seeds = seeds(target);
     let mut rng = Rng(SEED ^ target.len() as u64 ^ (target.as_bytes()[0] as u64) << 32);
     let mut inputs: Vec<Vec<u8>> = seeds.clone();
