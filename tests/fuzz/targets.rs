@@ -87,25 +87,47 @@ pub fn config_load(data: &[u8]) -> Result<sv_core::config::Config, sv_core::conf
 /// Target 3: the XML-RPC decoder (`decode_call`, `decode_response`) under the
 /// daemon's limits. Property: what decodes re-encodes to bytes that
 /// decode to the same encoding (encode ∘ decode is idempotent — compared
-/// as bytes, as NaN is not equal to itself).
+/// as bytes, as NaN is not equal to itself), up to XML's end-of-line
+/// normalization: a string holding `\r` (from `&#13;`) is written raw, as
+/// Python's `xmlrpc.client` writes it, and comes back as `\n`, as it does
+/// in Python (found by the first long run; see docs/reliability.md).
 pub fn xmlrpc(data: &[u8]) {
     let limits = sv_xmlrpc::Limits::default();
     if let Ok(call) = sv_xmlrpc::decode_call(data, &limits) {
         let once = sv_xmlrpc::encode_call(&call);
         let back = sv_xmlrpc::decode_call(&once, &limits)
             .unwrap_or_else(|e| panic!("our own call encoding does not decode: {e}"));
-        assert_eq!(once, sv_xmlrpc::encode_call(&back), "call round trip");
+        assert_eq!(
+            xml_line_ends(&once),
+            sv_xmlrpc::encode_call(&back),
+            "call round trip"
+        );
     }
     if let Ok(response) = sv_xmlrpc::decode_response(data, &limits) {
         let once = sv_xmlrpc::encode_response(&response);
         let back = sv_xmlrpc::decode_response(&once, &limits)
             .unwrap_or_else(|e| panic!("our own response encoding does not decode: {e}"));
         assert_eq!(
-            once,
+            xml_line_ends(&once),
             sv_xmlrpc::encode_response(&back),
             "response round trip"
         );
     }
+}
+
+/// What an XML parser makes of raw line ends: `\r\n` and `\r` become `\n`.
+fn xml_line_ends(xml: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(xml.len());
+    let mut bytes = xml.iter().peekable();
+    while let Some(&b) = bytes.next() {
+        if b == b'\r' {
+            bytes.next_if_eq(&&b'\n');
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// Target 4: the HTTP request path: the daemon's real connection handling
