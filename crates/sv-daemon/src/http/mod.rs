@@ -37,7 +37,7 @@ mod ratelimit;
 pub mod serve;
 
 pub use bind::{BindError, Bound, Server, bind_all, exposure_warning, remove_sockets};
-pub use serve::{Drain, spawn};
+pub use serve::{Drain, serve_stream, spawn};
 
 /// Largest XML-RPC request body accepted.
 const MAX_BODY: usize = 32 << 20;

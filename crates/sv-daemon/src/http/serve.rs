@@ -134,7 +134,7 @@ pub fn spawn(
         bus,
         auth_failures: Arc::default(),
     };
-    let router = axum::Router::new().fallback(super::handle).with_state(app);
+    let router = router(app);
     let serving = Serving {
         router,
         timeout: client_timeout(),
@@ -194,6 +194,80 @@ impl AtCap {
             "Server '{}' is at its max_connections of {}; closing new connections at once (warned at most once a minute)",
             self.section, self.cap
         ));
+    }
+}
+
+/// Serve one already-open connection to its end, as an accepted one is
+/// served (same routing, auth, limits and header timeout) but with no
+/// listening socket, drain or cap: the fuzz harness drives the whole HTTP
+/// request path — head parsing, body framing, routing — over an in-memory
+/// stream with it, since hyper parses the head inside the connection.
+pub async fn serve_stream<S>(
+    stream: S,
+    dispatcher: Dispatcher,
+    bus: Bus,
+    credentials: Option<(String, String)>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let app = App {
+        dispatcher,
+        credentials,
+        local: crate::web::Local { port: None },
+        bus,
+        auth_failures: Arc::default(),
+    };
+    // No socket, so no peer to name: counted as a unix peer whose
+    // credentials could not be read.
+    let _ = connection(stream, Peer::Unknown, router(app), client_timeout()).await;
+}
+
+/// Every request of a server goes to `super::handle`.
+fn router(app: App) -> axum::Router {
+    axum::Router::new().fallback(super::handle).with_state(app)
+}
+
+/// hyper's HTTP/1 connection over `stream`, with the header-read timeout
+/// that `axum::serve` cannot set; every request carries the connection's
+/// `peer` (an extension) for the failed-authentication limit.
+fn connection<S>(
+    stream: S,
+    peer: Peer,
+    router: axum::Router,
+    timeout: Duration,
+) -> hyper::server::conn::http1::Connection<hyper_util::rt::TokioIo<S>, WithPeer>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = WithPeer {
+        router: hyper_util::service::TowerToHyperService::new(router),
+        peer,
+    };
+    hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+}
+
+/// The router as hyper's service, putting the connection's [`Peer`] on
+/// every request.
+#[derive(Clone)]
+struct WithPeer {
+    router: hyper_util::service::TowerToHyperService<axum::Router>,
+    peer: Peer,
+}
+
+type RouterService = hyper_util::service::TowerToHyperService<axum::Router>;
+type Incoming = hyper::Request<hyper::body::Incoming>;
+
+impl hyper::service::Service<Incoming> for WithPeer {
+    type Response = <RouterService as hyper::service::Service<Incoming>>::Response;
+    type Error = <RouterService as hyper::service::Service<Incoming>>::Error;
+    type Future = <RouterService as hyper::service::Service<Incoming>>::Future;
+
+    fn call(&self, mut request: Incoming) -> Self::Future {
+        request.extensions_mut().insert(self.peer);
+        self.router.call(request)
     }
 }
 
@@ -358,17 +432,7 @@ fn serve_connection<S>(
     tokio::spawn(async move {
         // Given back when the connection ends, however it ends.
         let _slot = slot;
-        let router = hyper_util::service::TowerToHyperService::new(router);
-        let service = hyper::service::service_fn(
-            move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(peer);
-                hyper::service::Service::call(&router, request)
-            },
-        );
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = connection(stream, peer, router, timeout);
         let mut connection = std::pin::pin!(connection);
         tokio::select! {
             _ = connection.as_mut() => return,
