@@ -1037,3 +1037,62 @@ fn the_hub_can_listen_on_a_unix_socket() {
     );
     assert!(!sock.exists(), "the socket file is removed at exit");
 }
+
+/// The binary starts the fleet from `[[nodes]]` and serves the node routes
+/// beside the account routes (one router): an inet node with credentials
+/// and a unix-socket node (our `url` key) are listed connected, an action
+/// works and lands in the activity log, and SIGHUP's new node list is
+/// served.
+#[test]
+fn the_binary_serves_its_configured_nodes() {
+    use support::pair::{Daemon, Impl, Options};
+    const PROGRAMS: &str = "[program:manual]\ncommand=/bin/sleep 1000\nautostart=false\nstartsecs=0\n";
+    let inet = Daemon::start(Impl::Ours, PROGRAMS, Options::inet_auth("u", "p"));
+    let unix = Daemon::start(Impl::Ours, PROGRAMS, Options::default());
+    let nodes = format!(
+        "[[nodes]]\nname = \"inet\"\nenvironment = \"prod\"\nusername = \"u\"\npassword = \"p\"\nhost = \"127.0.0.1\"\nport = {}\n",
+        inet.port.expect("inet port")
+    );
+    let unix_node = format!(
+        "[[nodes]]\nname = \"local\"\nenvironment = \"dev\"\nurl = \"unix://{}\"\n",
+        unix.sock.display()
+    );
+    let dir = tempdir();
+    let hub = HubProc::start(dir.path(), &config(&nodes));
+    let admin = hub.login("admin", "s3cret-admin");
+    let connected = |name: &str| {
+        hub.get("/api/v2/nodes/", &[("Cookie", &admin)]).json()["nodes"]
+            .as_array()
+            .is_some_and(|nodes| {
+                nodes.iter().any(|n| {
+                    n["general"]["name"] == name && n["general"]["connected"] == true
+                })
+            })
+    };
+    hub.wait_for("the inet node listed connected", || connected("inet"));
+
+    let start = hub.get(
+        "/api/v2/nodes/inet/processes/manual:manual/start/",
+        &[("Cookie", &admin)],
+    );
+    assert_eq!(
+        start.body,
+        "{\"message\":\"inet manual:manual start event succesfully\",\"status\":\"success\"}\n"
+    );
+    let process = hub
+        .get("/api/v2/nodes/inet/processes/manual:manual/", &[("Cookie", &admin)])
+        .json();
+    assert_eq!(process["process"]["statename"], "RUNNING");
+    let log = std::fs::read_to_string(dir.path().join("activity.log")).expect("activity log");
+    assert!(
+        log.contains("[INFO]: admin started inet node's manual:manual process."),
+        "{log}"
+    );
+    assert!(!hub.output().contains("\"p\""), "a node password was printed");
+
+    // SIGHUP: the unix-socket node joins, the sessions stay.
+    std::fs::write(dir.path().join("cesi.conf.toml"), config(&format!("{nodes}{unix_node}")))
+        .expect("rewrite the config");
+    kill(hub.pid(), Signal::SIGHUP).expect("SIGHUP");
+    hub.wait_for("the unix node listed connected after SIGHUP", || connected("local"));
+}
