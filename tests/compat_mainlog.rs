@@ -23,7 +23,9 @@
 //!   a multiset, and the name list of "waiting for … to die" as a set.
 //!   Only the first "waiting for … to die" of a batch is compared: the
 //!   repeats come every 3 s, and Supervisor's one-group-at-a-time stop
-//!   lasts longer.
+//!   lasts longer. So is only the first of identical SIGKILL lines:
+//!   Supervisor re-sends SIGKILL each `stopwaitsecs` until it reaps the
+//!   process, which a loaded machine can delay.
 //! * **Supervisor's `fd N closed, stopped monitoring <POutputDispatcher at
 //!   …>`** (debug) names Python objects by address; we do not write it.
 //! * **`received SIGCHLD indicating a child quit`** (debug): Supervisor logs
@@ -379,13 +381,20 @@ fn is_dispatcher_line(line: &str) -> bool {
 /// repeats it every 3 s while anything runs, and its batch lasts longer
 /// than ours (it stops equal priorities one group at a time and notices an
 /// exit up to a poll timeout late), so the repeats are timing.
+///
+/// Likewise a repeated SIGKILL of the same process: Supervisor sends it
+/// again each `stopwaitsecs` until the process is reaped, so on a loaded
+/// machine (a reap noticed late) it logs the kill twice. Only the first of
+/// identical kill lines is compared.
 fn first_wait_report_only(batch: &mut Vec<String>) {
     let mut seen = false;
+    let mut kills = std::collections::HashSet::new();
     batch.retain(|l| {
         let report = l.starts_with("INFO waiting for ") && l.ends_with(" to die");
         let keep = !(report && seen);
         seen |= report;
-        keep
+        let kill = l.contains("killing ") && l.contains("SIGKILL");
+        keep && (!kill || kills.insert(l.clone()))
     });
 }
 
