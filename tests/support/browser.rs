@@ -69,45 +69,7 @@ fn ensure_installed() -> Result<(), String> {
             if missing_tools().is_empty() {
                 return Ok(());
             }
-            let root = nix::unistd::Uid::current().is_root();
-            let run = |args: &[&str]| -> Result<(), String> {
-                let mut command = if root {
-                    super::command::new(args[0])
-                } else {
-                    let mut c = super::command::new("sudo");
-                    c.arg("-n").arg(args[0]);
-                    c
-                };
-                let out = command
-                    .args(&args[1..])
-                    .env("DEBIAN_FRONTEND", "noninteractive")
-                    .stdin(Stdio::null())
-                    .output()
-                    .map_err(|e| format!("cannot run {}: {e}", args.join(" ")))?;
-                if out.status.success() {
-                    return Ok(());
-                }
-                let err = String::from_utf8_lossy(&out.stderr);
-                let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-                Err(format!(
-                    "`{}` failed ({}): {tail}",
-                    args.join(" "),
-                    out.status
-                ))
-            };
-            let _ = writeln!(
-                std::io::stderr(),
-                "browser tests: installing Debian chromium and chromium-driver (first use)"
-            );
-            run(&["apt-get", "update", "-qq"])?;
-            run(&[
-                "apt-get",
-                "install",
-                "-y",
-                "-qq",
-                "chromium",
-                "chromium-driver",
-            ])?;
+            super::command::apt_install("browser tests", &["chromium", "chromium-driver"])?;
             match missing_tools().as_slice() {
                 [] => Ok(()),
                 still => Err(format!(

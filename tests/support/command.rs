@@ -43,3 +43,46 @@ fn reset_signal_dispositions() -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Installs Debian packages for a test group on first use (`apt-get update`
+/// then `apt-get install -y`), as root or through passwordless `sudo`;
+/// `what` names the group in the one line it prints. `Err` says why the
+/// install failed (the last lines of apt's stderr).
+pub fn apt_install(what: &str, packages: &[&str]) -> Result<(), String> {
+    use std::io::Write as _;
+    let root = nix::unistd::Uid::current().is_root();
+    let run = |args: &[&str]| -> Result<(), String> {
+        let mut command = if root {
+            new(args[0])
+        } else {
+            let mut c = new("sudo");
+            c.arg("-n").arg(args[0]);
+            c
+        };
+        let out = command
+            .args(&args[1..])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", args.join(" ")))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
+        Err(format!(
+            "`{}` failed ({}): {tail}",
+            args.join(" "),
+            out.status
+        ))
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "{what}: installing Debian {} (first use)",
+        packages.join(" and ")
+    );
+    run(&["apt-get", "update", "-qq"])?;
+    let mut install = vec!["apt-get", "install", "-y", "-qq"];
+    install.extend_from_slice(packages);
+    run(&install)
+}

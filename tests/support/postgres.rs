@@ -11,7 +11,6 @@
 //! banner) only when `SV_SKIP_POSTGRES_TESTS=1` opts out.
 #![allow(dead_code)]
 
-use std::io::Write as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -52,34 +51,7 @@ fn ensure_installed() -> Result<PathBuf, String> {
             if let Some(dir) = bin_dir() {
                 return Ok(dir);
             }
-            let root = nix::unistd::Uid::current().is_root();
-            let run = |args: &[&str]| -> Result<(), String> {
-                let mut command = if root {
-                    super::command::new(args[0])
-                } else {
-                    let mut c = super::command::new("sudo");
-                    c.arg("-n").arg(args[0]);
-                    c
-                };
-                let out = command
-                    .args(&args[1..])
-                    .env("DEBIAN_FRONTEND", "noninteractive")
-                    .stdin(Stdio::null())
-                    .output()
-                    .map_err(|e| format!("cannot run {}: {e}", args.join(" ")))?;
-                if out.status.success() {
-                    Ok(())
-                } else {
-                    let err = String::from_utf8_lossy(&out.stderr);
-                    Err(format!("`{}` failed: {}", args.join(" "), err.trim()))
-                }
-            };
-            let _ = writeln!(
-                std::io::stderr(),
-                "hub tests: installing Debian postgresql (first use)"
-            );
-            run(&["apt-get", "update", "-qq"])?;
-            run(&["apt-get", "install", "-y", "-qq", "postgresql"])?;
+            super::command::apt_install("hub tests", &["postgresql"])?;
             bin_dir().ok_or_else(|| "postgresql still missing after the install".to_string())
         })
         .clone()
