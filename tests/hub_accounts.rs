@@ -459,6 +459,26 @@ const ROUTES: &[Route] = &[
         body: None,
         least: 0,
     },
+    // Node overrides (admin only); the PUT's URL is refused (400), so
+    // repeating it changes nothing.
+    Route {
+        method: "GET",
+        path: "/api/v2/node-overrides/",
+        body: None,
+        least: 0,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v2/node-overrides/ghost/",
+        body: Some("{\"environment\":\"e\",\"url\":\"ftp://x\"}"),
+        least: 0,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v2/node-overrides/ghost/",
+        body: None,
+        least: 0,
+    },
 ];
 
 #[test]
@@ -1046,7 +1066,8 @@ fn the_hub_can_listen_on_a_unix_socket() {
 #[test]
 fn the_binary_serves_its_configured_nodes() {
     use support::pair::{Daemon, Impl, Options};
-    const PROGRAMS: &str = "[program:manual]\ncommand=/bin/sleep 1000\nautostart=false\nstartsecs=0\n";
+    const PROGRAMS: &str =
+        "[program:manual]\ncommand=/bin/sleep 1000\nautostart=false\nstartsecs=0\n";
     let inet = Daemon::start(Impl::Ours, PROGRAMS, Options::inet_auth("u", "p"));
     let unix = Daemon::start(Impl::Ours, PROGRAMS, Options::default());
     let nodes = format!(
@@ -1064,9 +1085,9 @@ fn the_binary_serves_its_configured_nodes() {
         hub.get("/api/v2/nodes/", &[("Cookie", &admin)]).json()["nodes"]
             .as_array()
             .is_some_and(|nodes| {
-                nodes.iter().any(|n| {
-                    n["general"]["name"] == name && n["general"]["connected"] == true
-                })
+                nodes
+                    .iter()
+                    .any(|n| n["general"]["name"] == name && n["general"]["connected"] == true)
             })
     };
     hub.wait_for("the inet node listed connected", || connected("inet"));
@@ -1080,7 +1101,10 @@ fn the_binary_serves_its_configured_nodes() {
         "{\"message\":\"inet manual:manual start event succesfully\",\"status\":\"success\"}\n"
     );
     let process = hub
-        .get("/api/v2/nodes/inet/processes/manual:manual/", &[("Cookie", &admin)])
+        .get(
+            "/api/v2/nodes/inet/processes/manual:manual/",
+            &[("Cookie", &admin)],
+        )
         .json();
     assert_eq!(process["process"]["statename"], "RUNNING");
     let log = std::fs::read_to_string(dir.path().join("activity.log")).expect("activity log");
@@ -1088,11 +1112,19 @@ fn the_binary_serves_its_configured_nodes() {
         log.contains("[INFO]: admin started inet node's manual:manual process."),
         "{log}"
     );
-    assert!(!hub.output().contains("\"p\""), "a node password was printed");
+    assert!(
+        !hub.output().contains("\"p\""),
+        "a node password was printed"
+    );
 
     // SIGHUP: the unix-socket node joins, the sessions stay.
-    std::fs::write(dir.path().join("cesi.conf.toml"), config(&format!("{nodes}{unix_node}")))
-        .expect("rewrite the config");
+    std::fs::write(
+        dir.path().join("cesi.conf.toml"),
+        config(&format!("{nodes}{unix_node}")),
+    )
+    .expect("rewrite the config");
     kill(hub.pid(), Signal::SIGHUP).expect("SIGHUP");
-    hub.wait_for("the unix node listed connected after SIGHUP", || connected("local"));
+    hub.wait_for("the unix node listed connected after SIGHUP", || {
+        connected("local")
+    });
 }
