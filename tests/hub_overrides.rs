@@ -1,7 +1,8 @@
 //! Node overrides through the real binary: an admin adds a node at run
 //! time (listed connected), replaces a config node, disables and
 //! re-enables one (the stored node password kept), removes it; operators
-//! and viewers get 403; the node password is never returned or printed;
+//! and viewers get 403, a cross-site PUT too; the node password is never
+//! returned or printed;
 //! SIGHUP keeps the overrides; two instances on one PostgreSQL converge.
 
 mod support;
@@ -76,6 +77,18 @@ fn an_admin_adds_replaces_disables_and_removes_nodes_at_run_time() {
         assert_eq!(r.status, 403);
     }
     assert_eq!(hub.get("/api/v2/node-overrides/", &[]).status, 401);
+    // A browser's cross-site PUT is refused before the handler: nothing stored.
+    let r = hub.send(
+        "PUT",
+        "/api/v2/node-overrides/extra/",
+        &[("Cookie", &admin), ("Origin", "http://evil.example")],
+        Some(&body.to_string()),
+    );
+    assert_eq!(r.status, 403);
+    let none = hub
+        .get("/api/v2/node-overrides/", &[("Cookie", &admin)])
+        .json();
+    assert_eq!(none["overrides"], json!([]));
 
     // Added: listed connected.
     let r = put(&hub, "extra", &admin, body.clone());
