@@ -133,3 +133,71 @@ impl FleetSync {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Database;
+
+    fn names(sync: &FleetSync) -> Vec<String> {
+        sync.fleet()
+            .nodes()
+            .iter()
+            .map(|n| n.name().to_string())
+            .collect()
+    }
+
+    fn row(name: &str, disabled: bool, updated_at: i64) -> NodeOverride {
+        NodeOverride {
+            name: name.into(),
+            environment: "e".into(),
+            url: "unix:///nonexistent/fleet-sync.sock".into(),
+            username: String::new(),
+            password: String::new(),
+            timeout: None,
+            disabled,
+            updated_at,
+        }
+    }
+
+    /// Another instance's writes (straight into the store) reach this
+    /// fleet at the next check, and only a change re-reads.
+    #[tokio::test]
+    async fn the_periodic_check_applies_other_instances_changes() {
+        let store = Store::open(&Database::SqliteMemory).await.expect("store");
+        store
+            .upsert_node_override(&row("late", false, 1), false)
+            .await
+            .expect("row");
+        let config = vec![NodeSpec::new("cfg", "prod", "unix:///nonexistent/cfg.sock")];
+        let sync = FleetSync::start(store.clone(), config, FleetSettings::default())
+            .await
+            .expect("start");
+        assert_eq!(names(&sync), ["cfg", "late"]);
+        assert!(!sync.refresh().await, "nothing changed");
+
+        store
+            .upsert_node_override(&row("cfg", true, 2), false)
+            .await
+            .expect("disable cfg");
+        store
+            .upsert_node_override(&row("early", false, 3), false)
+            .await
+            .expect("add");
+        assert!(sync.refresh().await);
+        assert_eq!(names(&sync), ["early", "late"]);
+
+        store.delete_node_override("cfg").await.expect("delete");
+        assert!(sync.refresh().await);
+        assert_eq!(names(&sync), ["cfg", "early", "late"]);
+
+        // SIGHUP's new config is applied with the overrides last read.
+        sync.set_config(vec![NodeSpec::new(
+            "new",
+            "prod",
+            "unix:///nonexistent/n.sock",
+        )]);
+        assert_eq!(names(&sync), ["new", "early", "late"]);
+        sync.fleet().shutdown();
+    }
+}
