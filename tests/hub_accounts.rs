@@ -459,6 +459,26 @@ const ROUTES: &[Route] = &[
         body: None,
         least: 0,
     },
+    // Node overrides (admin only); the PUT's URL is refused (400), so
+    // repeating it changes nothing.
+    Route {
+        method: "GET",
+        path: "/api/v2/node-overrides/",
+        body: None,
+        least: 0,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v2/node-overrides/ghost/",
+        body: Some("{\"environment\":\"e\",\"url\":\"ftp://x\"}"),
+        least: 0,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v2/node-overrides/ghost/",
+        body: None,
+        least: 0,
+    },
 ];
 
 #[test]

@@ -1,16 +1,18 @@
 //! The hub's store: one suite, run against sqlite and against a real
 //! PostgreSQL server (tests/support/postgres.rs); plus opening an
-//! existing Cesi sqlite database, whose werkzeug passwords still verify.
+//! existing Cesi sqlite database, whose werkzeug passwords still verify;
+//! the sqlite file is private (0600).
 
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
 use support::postgres::Postgres;
 use sv_hub::auth::password::{self, Verdict};
 use sv_hub::auth::token;
 use sv_hub::config::Database;
-use sv_hub::store::{ActivityRow, Store, StoreError};
+use sv_hub::store::{ActivityRow, NodeOverride, OverridesVersion, Store, StoreError};
 
 fn activity(n: i64, message: &str) -> ActivityRow {
     ActivityRow {
@@ -175,6 +177,76 @@ async fn suite(store: &Store) {
     assert_eq!(store.init_setting("secret", "b").await.expect("init"), "a");
     assert!(store.take_setting("secret").await.expect("take"));
     assert!(!store.take_setting("secret").await.expect("take again"));
+
+    overrides(store).await;
+}
+
+fn node_override(name: &str, updated_at: i64) -> NodeOverride {
+    NodeOverride {
+        name: name.into(),
+        environment: "prod".into(),
+        url: format!("http://{name}:9001/RPC2"),
+        username: "u".into(),
+        password: "node-pw".into(),
+        timeout: Some(Duration::from_millis(2500)),
+        disabled: false,
+        updated_at,
+    }
+}
+
+/// Node overrides: by name, upsert, a kept password, a version that
+/// moves with every change, delete.
+async fn overrides(store: &Store) {
+    let v0 = store.node_overrides_version().await.expect("version");
+    assert_eq!(v0, OverridesVersion::default());
+    assert!(store.list_node_overrides().await.expect("list").is_empty());
+    store
+        .upsert_node_override(&node_override("zeta", 10), false)
+        .await
+        .expect("zeta");
+    store
+        .upsert_node_override(&node_override("alpha", 20), true)
+        .await
+        .expect("alpha: keep_password on a new row stores the given one");
+    let listed = store.list_node_overrides().await.expect("list");
+    assert_eq!(
+        listed,
+        vec![node_override("alpha", 20), node_override("zeta", 10)]
+    );
+    let v1 = store.node_overrides_version().await.expect("version");
+    assert_eq!((v1.count, v1.newest, v1.sum), (2, 20, 30));
+
+    // An update without a password keeps the stored one; an older stamp
+    // (another instance's clock) still moves the version.
+    let mut changed = node_override("zeta", 5);
+    changed.url = "unix:///run/zeta.sock".into();
+    changed.password = String::new();
+    changed.timeout = None;
+    changed.disabled = true;
+    store
+        .upsert_node_override(&changed, true)
+        .await
+        .expect("update");
+    let zeta = store.list_node_overrides().await.expect("list")[1].clone();
+    assert_eq!(zeta.url, "unix:///run/zeta.sock");
+    assert_eq!(zeta.password, "node-pw");
+    assert_eq!((zeta.timeout, zeta.disabled), (None, true));
+    let v2 = store.node_overrides_version().await.expect("version");
+    assert_ne!(v2, v1);
+    // With a password given, it replaces the stored one.
+    store
+        .upsert_node_override(&changed, false)
+        .await
+        .expect("update");
+    assert_eq!(
+        store.list_node_overrides().await.expect("list")[1].password,
+        ""
+    );
+
+    assert!(store.delete_node_override("alpha").await.expect("delete"));
+    assert!(!store.delete_node_override("alpha").await.expect("again"));
+    let v3 = store.node_overrides_version().await.expect("version");
+    assert_eq!((v3.count, v3.newest, v3.sum), (1, 5, 5));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -188,6 +260,27 @@ async fn the_suite_on_sqlite() {
     // Reopening applies no migration twice and keeps the data.
     let store = Store::open(&db).await.expect("reopen");
     assert_eq!(store.user_count().await.expect("count"), 2);
+    // The file holds password hashes and node passwords: owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("hub.db"))
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_existing_sqlite_file_readable_by_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("cesi.db");
+    std::fs::write(&path, b"").expect("create");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let _store = Store::open(&Database::SqliteFile(path.clone()))
+        .await
+        .expect("open");
+    let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -12,11 +12,13 @@
 //! * [`activity`]: the activity record every action leaves (database and
 //!   Cesi's log-file line).
 //! * [`config`]: Cesi's TOML file read unchanged, plus the hub's additions.
-//! * [`store`]: users, sessions, tokens, activity, settings in sqlite or
+//! * [`store`]: users, sessions, tokens, activity, settings, node overrides in sqlite or
 //!   PostgreSQL, one schema, versioned migrations.
 //! * [`auth`]: passwords, sessions, tokens, proxy sign-on, login
 //!   throttling, the activity log; the real authenticator.
-//! * [`server`] and [`cli`]: the running service and the command line.
+//! * [`server`] and [`cli`]: the running service and the command line;
+//!   [`fleet_sync`] keeps the fleet equal to the config's nodes with the
+//!   database's node overrides applied.
 //! * [`nodes`]: the configured supervisord nodes — the [`nodes::Fleet`]
 //!   poller and its cache, the actions, and the node routes
 //!   ([`nodes::routes::router`]).
@@ -28,6 +30,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod fleet_sync;
 pub mod nodes;
 pub mod server;
 pub mod store;

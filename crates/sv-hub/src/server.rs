@@ -20,10 +20,12 @@ use tokio::net::TcpListener;
 
 use crate::api::accounts::{AccountsState, accounts_router, session};
 use crate::api::guard::Peer;
+use crate::api::overrides::{OverridesState, overrides_router};
 use crate::api::routing;
 use crate::auth::activity_log::ActivityLog;
 use crate::auth::{AuthSettings, HubAuth, password, token, unix_now};
 use crate::config::{self, HubConfig, HubSettings};
+use crate::fleet_sync::FleetSync;
 use crate::nodes::{Fleet, FleetSettings, NodeSpec};
 use crate::store::{Store, StoreError};
 
@@ -79,8 +81,11 @@ pub struct Hub {
     /// The one-time setup token, when the store has no user and the
     /// config names no admin.
     pub setup_token: Option<String>,
-    /// The poller of every configured node, and its cache.
+    /// The poller of every node (config plus overrides), and its cache.
     pub fleet: Fleet,
+    /// Keeps `fleet` equal to the config's nodes with the database's
+    /// node overrides applied.
+    pub sync: Arc<FleetSync>,
     /// The server secret: `[hub] secret`, else generated once and kept in
     /// the store, so every instance and every restart share it (Cesi drew
     /// a new key at each start, D5). For whatever needs to sign or derive
@@ -122,9 +127,20 @@ impl Hub {
                     .map_err(|e| ServeError::Accounts(e.to_string()))?
             }
         };
-        let fleet = Fleet::start(node_specs(&config), fleet_settings(&config.hub));
+        let sync = FleetSync::start(
+            store.clone(),
+            node_specs(&config),
+            fleet_settings(&config.hub),
+        )
+        .await
+        .map_err(|source| ServeError::Store {
+            database: config.database.redacted(),
+            source,
+        })?;
+        let sync = Arc::new(sync);
         Ok(Hub {
-            fleet,
+            fleet: sync.fleet().clone(),
+            sync,
             config: Arc::new(Mutex::new(config)),
             store,
             auth,
@@ -158,7 +174,12 @@ impl Hub {
             self.auth.clone(),
             self.activity.clone(),
         );
-        let app = accounts.merge(nodes);
+        let overrides = overrides_router(OverridesState {
+            auth: self.auth.clone(),
+            activity: self.activity.clone(),
+            sync: self.sync.clone(),
+        });
+        let app = accounts.merge(nodes).merge(overrides);
         routing::finish(app).layer(middleware::from_fn(peer_from_connect_info))
     }
 
@@ -183,7 +204,8 @@ impl Hub {
         self.auth.set_settings(AuthSettings::from(&new.hub));
         // Unchanged nodes keep their cache and connections; the poll
         // interval and deadlines of the running fleet stay until a restart.
-        self.fleet.replace(node_specs(&new));
+        // The overrides last read are applied; the SIGHUP task re-reads them.
+        self.sync.set_config(node_specs(&new));
         let mut next = new;
         next.database = current.database.clone();
         *current = next;
@@ -306,6 +328,20 @@ pub async fn run(config: HubConfig, host: &str, port: u16) -> Result<(), ServeEr
                     "{e}\nsupervisor-hub: reload refused; keeping the previous configuration"
                 );
             }
+            if let Err(e) = reloader.sync.reload_overrides().await {
+                eprintln!("supervisor-hub: reload: cannot read the node overrides: {e}");
+            }
+        }
+    });
+    // Other instances' override changes arrive at the next check.
+    let sync = hub.sync.clone();
+    let every = hub.current().hub.poll_interval;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            sync.refresh().await;
         }
     });
     let purger = hub.store.clone();

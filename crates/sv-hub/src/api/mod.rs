@@ -9,4 +9,5 @@ pub mod body;
 pub mod error;
 pub mod guard;
 pub mod json;
+pub mod overrides;
 pub mod routing;

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use database::Database;
-pub use parse::{ConfigError, load, parse_str};
+pub use parse::{ConfigError, check_url, load, parse_str};
 
 /// Default per-node deadline for one XML-RPC call.
 pub const DEFAULT_NODE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -531,8 +531,10 @@ fn cesi_endpoint(host: &str, port: &str) -> Result<String, String> {
 
 const NO_TLS: &str = "https is not supported: the hub's XML-RPC client speaks http and unix sockets only (put the node behind a local unix socket or plain http on a private network)";
 
-/// Our `url`: `unix:///abs/path` or `http://host:port[/path]`.
-fn check_url(url: &str) -> Result<String, String> {
+/// Our `url`: `unix:///abs/path` or `http://host:port[/path]` (a bare
+/// `http://host:port` gets `/RPC2`). Also checks the node overrides' `url`
+/// (`crate::api::overrides`), so both say the same.
+pub fn check_url(url: &str) -> Result<String, String> {
     if let Some(path) = url.strip_prefix("unix://") {
         if !path.starts_with('/') {
             return Err(

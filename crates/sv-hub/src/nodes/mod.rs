@@ -7,6 +7,8 @@
 //!   [`Snapshot`] with its age and [`Health`], backoff, reload;
 //! * `follow`: push for our own nodes (their live `/events` stream);
 //! * [`health`]: the health states and how a failed call maps to one;
+//! * [`overrides`]: the effective fleet — config nodes with the
+//!   database's node overrides applied (pure);
 //! * [`process`]: Cesi's process object and log lines (pure);
 //! * [`render`]: Cesi's JSON assembled from cached pieces;
 //! * [`view`]: environments and groups (pure);
@@ -18,6 +20,7 @@ pub mod actions;
 pub mod fleet;
 mod follow;
 pub mod health;
+pub mod overrides;
 pub mod process;
 pub mod render;
 pub mod routes;

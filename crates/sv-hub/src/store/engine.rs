@@ -108,6 +108,9 @@ const PG_POOL_SIZE: usize = 8;
 impl Engine {
     /// Opens an sqlite file (`None`: in memory).
     pub fn open_sqlite(path: Option<&std::path::Path>) -> Result<Engine, StoreError> {
+        if let Some(p) = path {
+            private_file(p)?;
+        }
         let conn = match path {
             Some(p) => rusqlite::Connection::open(p),
             None => rusqlite::Connection::open_in_memory(),
@@ -272,6 +275,38 @@ impl Engine {
             }
         }
     }
+}
+
+/// Makes the sqlite file readable by its owner only: it holds password
+/// hashes and node passwords (in clear, as Cesi's TOML holds them).
+/// Created 0600 when absent, so there is no moment it is readable; an
+/// existing file (a Cesi database) is tightened, with a note, when it can
+/// be (a file of another owner is left as it is, with a warning).
+fn private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", path.display()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    let mode = file.metadata().map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        match file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700)) {
+            Ok(()) => eprintln!(
+                "supervisor-hub: {} was readable by others (mode {:o}); made it 0600",
+                path.display(),
+                mode & 0o777
+            ),
+            Err(e) => eprintln!(
+                "supervisor-hub: WARNING: {} is readable by others (mode {:o}) and cannot be changed: {e}",
+                path.display(),
+                mode & 0o777
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn to_sqlite(sql: &str) -> String {

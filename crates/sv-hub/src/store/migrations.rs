@@ -20,8 +20,10 @@ pub const VERSION_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY);";
 
 /// Every step, oldest first.
-pub const STEPS: &[Step] = &[Step {
-    sqlite: "
+pub const STEPS: &[Step] = &[
+    // 1: Cesi's users and the hub's accounts.
+    Step {
+        sqlite: "
 CREATE TABLE IF NOT EXISTS users (id INTEGER NOT NULL, username VARCHAR(16), password VARCHAR(120), usertype INTEGER, PRIMARY KEY (id));
 CREATE UNIQUE INDEX IF NOT EXISTS ix_users_username ON users (username);
 CREATE TABLE hub_user_environments (username TEXT NOT NULL, environment TEXT NOT NULL, PRIMARY KEY (username, environment));
@@ -41,4 +43,16 @@ CREATE TABLE hub_tokens (name TEXT NOT NULL PRIMARY KEY, token_hash TEXT NOT NUL
 CREATE TABLE hub_activity (id BIGSERIAL PRIMARY KEY, time_ms BIGINT NOT NULL, level TEXT NOT NULL, username TEXT NOT NULL, action TEXT NOT NULL, node TEXT, process TEXT, ok INTEGER NOT NULL, message TEXT NOT NULL);
 CREATE TABLE hub_settings (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
 ",
-}];
+    },
+    // 2: node overrides (admins add, change, disable and remove nodes at
+    // run time; every instance on the database sees the same fleet).
+    // Timeouts in milliseconds: the config takes fractional seconds.
+    Step {
+        sqlite: "
+CREATE TABLE hub_nodes (name TEXT NOT NULL PRIMARY KEY, environment TEXT NOT NULL, url TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL, timeout_ms BIGINT, disabled INTEGER NOT NULL, updated_at BIGINT NOT NULL);
+",
+        postgres: "
+CREATE TABLE hub_nodes (name TEXT NOT NULL PRIMARY KEY, environment TEXT NOT NULL, url TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL, timeout_ms BIGINT, disabled INTEGER NOT NULL, updated_at BIGINT NOT NULL);
+",
+    },
+];

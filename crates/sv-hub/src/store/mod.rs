@@ -1,5 +1,5 @@
 //! The hub's store: users (Cesi's table, kept compatible), sessions, API
-//! tokens, the activity log, settings — in sqlite (embedded default) or
+//! tokens, the activity log, settings, node overrides ([`overrides`]) — in sqlite (embedded default) or
 //! PostgreSQL (several hub instances on one database).
 //!
 //! One [`Store`] type with async methods, written once over
@@ -10,8 +10,11 @@
 
 pub mod engine;
 pub mod migrations;
+pub mod overrides;
 
 use engine::{Cell, Engine, Row};
+
+pub use overrides::{NodeOverride, OverridesVersion};
 
 use crate::config::Database;
 
