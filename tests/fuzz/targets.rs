@@ -9,10 +9,8 @@
 
 #![allow(dead_code)] // each cargo-fuzz binary uses one target
 
-use std::collections::BTreeMap;
-use std::io;
-
-use sv_core::config::{CliOverrides, Host, UserInfo};
+use sv_core::config::CliOverrides;
+use sv_core::config::testkit::MemHost;
 
 /// The names the drivers know the targets by (cargo-fuzz binary names,
 /// corpus directories).
@@ -71,7 +69,7 @@ pub fn config(data: &[u8]) {
 /// What `load` made of the input (and `load_ctl` ran too).
 pub fn config_load(data: &[u8]) -> Result<sv_core::config::Config, sv_core::config::LoadError> {
     let text = String::from_utf8_lossy(data);
-    let mut host = FuzzHost::new();
+    let mut host = fuzz_host();
     for (i, part) in text.split("\n%%\n").enumerate() {
         let path = if i == 0 {
             "/etc/supervisord.conf".to_string()
@@ -275,7 +273,7 @@ pub fn ctl_args(data: &[u8]) {
         .split(|&b| b == 0)
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    let mut host = FuzzHost::new();
+    let mut host = fuzz_host();
     host.files.insert(
         "/etc/supervisord.conf".into(),
         String::from_utf8_lossy(conf).into_owned(),
@@ -301,100 +299,9 @@ fn split_chunk(data: &[u8]) -> (usize, &[u8]) {
     }
 }
 
-/// A machine made of a few files, directories, users and groups, for the
-/// loaders (sv-core's own test machine is private to its unit tests).
-struct FuzzHost {
-    files: BTreeMap<String, String>,
-}
-
-impl FuzzHost {
-    fn new() -> FuzzHost {
-        FuzzHost {
-            files: BTreeMap::new(),
-        }
-    }
-}
-
-const DIRS: &[&str] = &["/", "/etc", "/etc/conf.d", "/tmp", "/var/log", "/srv"];
-
-impl Host for FuzzHost {
-    fn read_to_string(&self, path: &str) -> io::Result<String> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
-    }
-    fn exists(&self, path: &str) -> bool {
-        self.files.contains_key(path) || self.is_dir(path)
-    }
-    fn is_dir(&self, path: &str) -> bool {
-        DIRS.contains(&path)
-    }
-    fn glob(&self, pattern: &str) -> Vec<String> {
-        // A single `*` in the last component, as the sample configs use.
-        let (dir, file_pat) = pattern.rsplit_once('/').unwrap_or(("", pattern));
-        let (prefix, suffix) = file_pat.split_once('*').unwrap_or((file_pat, ""));
-        let star = file_pat.contains('*');
-        self.files
-            .keys()
-            .filter(|path| {
-                let Some((d, name)) = path.rsplit_once('/') else {
-                    return false;
-                };
-                d == dir
-                    && if star {
-                        name.starts_with(prefix)
-                            && name.ends_with(suffix)
-                            && name.len() >= prefix.len() + suffix.len()
-                    } else {
-                        name == file_pat
-                    }
-            })
-            .cloned()
-            .collect()
-    }
-    fn user_by_name(&self, name: &str) -> Option<UserInfo> {
-        match name {
-            "root" => self.user_by_uid(0),
-            "www" => self.user_by_uid(33),
-            _ => None,
-        }
-    }
-    fn user_by_uid(&self, uid: u32) -> Option<UserInfo> {
-        let (name, gid, home) = match uid {
-            0 => ("root", 0, "/root"),
-            33 => ("www", 34, "/var/www"),
-            _ => return None,
-        };
-        Some(UserInfo {
-            name: name.into(),
-            uid,
-            gid,
-            home: home.into(),
-        })
-    }
-    fn group_by_name(&self, name: &str) -> Option<u32> {
-        (name == "wheel").then_some(10)
-    }
-    fn group_exists(&self, gid: u32) -> bool {
-        gid == 10 || gid == 0
-    }
-    fn hostname(&self) -> String {
-        "box".into()
-    }
-    fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("HOME".into(), "/root".into()),
-            ("SV_X".into(), "ex".into()),
-        ]
-    }
-    fn cwd(&self) -> String {
-        "/srv".into()
-    }
-    fn temp_dir(&self) -> String {
-        "/tmp".into()
-    }
-    fn uid(&self) -> u32 {
-        0
-    }
+/// sv-core's in-memory test machine, with `/etc/conf.d` for includes.
+fn fuzz_host() -> MemHost {
+    let mut host = MemHost::new();
+    host.dirs.push("/etc/conf.d".into());
+    host
 }

@@ -18,6 +18,9 @@ pub mod host;
 mod load;
 
 pub use host::{Host, UserInfo};
+/// The in-memory machine the loader's tests run on (feature `testkit`).
+#[cfg(any(test, feature = "testkit"))]
+pub use load::testkit;
 pub use load::{CliOverrides, ConfigError, CtlConfig, LoadError, load, load_ctl, search_paths};
 
 /// Supervisor's seven log levels, with its numeric values.

@@ -26,8 +26,8 @@ mod program;
 mod rpcinterface;
 mod servers;
 mod supervisord;
-#[cfg(test)]
-mod testkit;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 use std::collections::BTreeMap;
 

@@ -1,22 +1,29 @@
 //! The loader's test machine: an in-memory [`Host`] with a few files,
 //! directories and users, and shorthands to load a config text and to list
 //! its errors. The section tests beside each `load/` file use it; it
-//! re-exports the config model so they need one import.
+//! re-exports the config model so they need one import. Other crates'
+//! tests and the fuzz targets reach [`MemHost`] through the `testkit`
+//! feature.
 
 use std::collections::BTreeMap;
 use std::io;
 
 pub(crate) use crate::config::*;
 
-/// A machine made of a few files, directories and users.
+/// A machine made of a few files, directories and users (`root`, `www`;
+/// group `wheel`), host name `box`, working directory `/srv`.
 #[derive(Default)]
-pub(crate) struct MemHost {
+pub struct MemHost {
+    /// Files by absolute path.
     pub files: BTreeMap<String, String>,
+    /// Directories that exist.
     pub dirs: Vec<String>,
+    /// The environment.
     pub env: Vec<(String, String)>,
 }
 
 impl MemHost {
+    /// `/`, `/etc`, `/tmp`, `/var/log`, `/srv`, and `HOME` plus `SV_X` set.
     pub fn new() -> Self {
         MemHost {
             files: BTreeMap::new(),
@@ -34,6 +41,7 @@ impl MemHost {
         }
     }
 
+    /// This machine with `path` holding `text`.
     pub fn file(mut self, path: &str, text: &str) -> Self {
         self.files.insert(path.to_string(), text.to_string());
         self
@@ -124,11 +132,13 @@ impl Host for MemHost {
     }
 }
 
+#[cfg(test)]
 pub(crate) fn load_text(text: &str) -> Result<Config, LoadError> {
     let host = MemHost::new().file("/etc/sv.conf", text);
     load(&host, "/etc/sv.conf", &CliOverrides::default())
 }
 
+#[cfg(test)]
 pub(crate) fn errors(text: &str) -> Vec<String> {
     match load_text(text) {
         Ok(_) => panic!("config was accepted:\n{text}"),
