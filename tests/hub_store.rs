@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::postgres::Postgres;
+use sv_hub::activity::{Activity, Level};
 use sv_hub::auth::password::{self, Verdict};
 use sv_hub::auth::token;
 use sv_hub::config::Database;
@@ -17,13 +18,19 @@ use sv_hub::store::{ActivityRow, NodeOverride, OverridesVersion, Store, StoreErr
 fn activity(n: i64, message: &str) -> ActivityRow {
     ActivityRow {
         time_ms: 1_796_514_766_000 + n,
-        level: if n % 2 == 0 { "INFO" } else { "ERROR" }.into(),
-        username: "admin".into(),
-        action: "start".into(),
-        node: Some("live".into()),
-        process: (n % 2 == 0).then(|| "web:web".to_string()),
-        ok: n % 3 != 0,
-        message: message.into(),
+        entry: Activity {
+            level: if n % 2 == 0 {
+                Level::Info
+            } else {
+                Level::Error
+            },
+            username: "admin".into(),
+            action: "start".into(),
+            node: Some("live".into()),
+            process: (n % 2 == 0).then(|| "web:web".to_string()),
+            ok: n % 3 != 0,
+            message: message.into(),
+        },
     }
 }
 
@@ -164,7 +171,9 @@ async fn suite(store: &Store) {
     assert_eq!(all[4], activity(0, "line 0"));
     let two = store.activity(Some(2)).await.expect("two");
     assert_eq!(
-        two.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(),
+        two.iter()
+            .map(|r| r.entry.message.as_str())
+            .collect::<Vec<_>>(),
         ["line 4", "line 3"]
     );
     assert_eq!(store.activity(Some(99)).await.expect("many").len(), 5);

@@ -13,6 +13,26 @@ pub enum Level {
     Error,
 }
 
+impl Level {
+    /// The name in Cesi's line and in the store: `INFO` or `ERROR`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Error => "ERROR",
+        }
+    }
+
+    /// The level a stored name stands for (anything but `ERROR` reads as
+    /// `INFO`).
+    pub fn from_name(name: &str) -> Level {
+        if name == "ERROR" {
+            Level::Error
+        } else {
+            Level::Info
+        }
+    }
+}
+
 /// One activity entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {

@@ -101,8 +101,8 @@ pub fn format_line(row: &ActivityRow) -> String {
         "{},{:03} [{}]: {}\n",
         stamp.strftime("%Y-%m-%d %H:%M:%S"),
         row.time_ms.rem_euclid(1000),
-        row.level,
-        one_line(&row.message)
+        row.entry.level.as_str(),
+        one_line(&row.entry.message)
     )
 }
 
@@ -127,16 +127,7 @@ impl ActivitySink for ActivityLog {
         Box::pin(async move {
             let row = ActivityRow {
                 time_ms: jiff::Timestamp::now().as_millisecond(),
-                level: match entry.level {
-                    Level::Info => "INFO".into(),
-                    Level::Error => "ERROR".into(),
-                },
-                username: entry.username,
-                action: entry.action,
-                node: entry.node,
-                process: entry.process,
-                ok: entry.ok,
-                message: entry.message,
+                entry,
             };
             let line = format_line(&row);
             if let Err(e) = self.store.add_activity(&row).await {
@@ -167,13 +158,15 @@ mod tests {
     fn lines_have_cesis_shape() {
         let row = ActivityRow {
             time_ms: 1_796_514_766_670,
-            level: "INFO".into(),
-            username: "admin".into(),
-            action: "login".into(),
-            node: None,
-            process: None,
-            ok: true,
-            message: "admin logged in.".into(),
+            entry: Activity {
+                level: Level::Info,
+                username: "admin".into(),
+                action: "login".into(),
+                node: None,
+                process: None,
+                ok: true,
+                message: "admin logged in.".into(),
+            },
         };
         let line = format_line(&row);
         // The date and hour depend on the machine's zone; the shape does not.
@@ -182,11 +175,9 @@ mod tests {
         assert!(stamp.ends_with(":46,670"), "{stamp}");
         assert_eq!(stamp.as_bytes()[4], b'-');
         assert_eq!(stamp.as_bytes()[10], b' ');
-        let forged = ActivityRow {
-            message: "admin started live node's x\n2026-01-01 00:00:00,000 [INFO]: y process."
-                .into(),
-            ..row
-        };
+        let mut forged = row.clone();
+        forged.entry.message =
+            "admin started live node's x\n2026-01-01 00:00:00,000 [INFO]: y process.".into();
         let line = format_line(&forged);
         assert_eq!(line.matches('\n').count(), 1, "{line}");
         assert!(line.contains("x\\n2026"), "{line}");

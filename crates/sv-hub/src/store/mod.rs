@@ -16,6 +16,7 @@ use engine::{Cell, Engine, Row};
 
 pub use overrides::{NodeOverride, OverridesVersion};
 
+use crate::activity::{Activity, Level};
 use crate::config::Database;
 
 /// Why a store call failed.
@@ -58,25 +59,13 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// One stored activity entry.
+/// One stored activity entry: the record and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityRow {
     /// Milliseconds since the epoch.
     pub time_ms: i64,
-    /// `INFO` or `ERROR`.
-    pub level: String,
-    /// Who acted.
-    pub username: String,
-    /// What was done (`login`, `start`, `user.add` …).
-    pub action: String,
-    /// The node, if any.
-    pub node: Option<String>,
-    /// The process, if any.
-    pub process: Option<String>,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// Cesi's message text.
-    pub message: String,
+    /// The record.
+    pub entry: Activity,
 }
 
 /// An API token as listed (never its value).
@@ -387,13 +376,13 @@ impl Store {
                 "INSERT INTO hub_activity (time_ms, level, username, action, node, process, ok, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vec![
                     row.time_ms.into(),
-                    row.level.as_str().into(),
-                    row.username.as_str().into(),
-                    row.action.as_str().into(),
-                    row.node.as_deref().into(),
-                    row.process.as_deref().into(),
-                    i64::from(row.ok).into(),
-                    row.message.as_str().into(),
+                    row.entry.level.as_str().into(),
+                    row.entry.username.as_str().into(),
+                    row.entry.action.as_str().into(),
+                    row.entry.node.as_deref().into(),
+                    row.entry.process.as_deref().into(),
+                    i64::from(row.entry.ok).into(),
+                    row.entry.message.as_str().into(),
                 ],
             )
             .await
@@ -483,12 +472,14 @@ fn usertype(cell: &Cell) -> i64 {
 fn activity_row(r: &Row) -> ActivityRow {
     ActivityRow {
         time_ms: r[0].int(),
-        level: r[1].text(),
-        username: r[2].text(),
-        action: r[3].text(),
-        node: r[4].opt_text(),
-        process: r[5].opt_text(),
-        ok: r[6].int() != 0,
-        message: r[7].text(),
+        entry: Activity {
+            level: Level::from_name(&r[1].text()),
+            username: r[2].text(),
+            action: r[3].text(),
+            node: r[4].opt_text(),
+            process: r[5].opt_text(),
+            ok: r[6].int() != 0,
+            message: r[7].text(),
+        },
     }
 }
