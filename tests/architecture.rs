@@ -6,13 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn normal_deps(package: &str) -> String {
+    deps(package, "normal")
+}
+
+/// `cargo tree` of `package` over the dependency `edges` (`normal`,
+/// `normal,dev` …), one crate per line.
+fn deps(package: &str, edges: &str) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let out = Command::new(cargo)
         .args([
             "tree",
             "--offline",
             "-e",
-            "normal",
+            edges,
             "--prefix",
             "none",
             "-p",
@@ -61,27 +67,7 @@ fn daemon_never_depends_on_the_client() {
 /// tests start the daemon binary, they do not link it.
 #[test]
 fn hub_depends_on_client_and_api_never_on_the_daemon() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let out = Command::new(cargo)
-        .args([
-            "tree",
-            "--offline",
-            "-e",
-            "normal,dev",
-            "--prefix",
-            "none",
-            "-p",
-            "sv-hub",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run cargo tree: {e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let names = crate_names(&String::from_utf8_lossy(&out.stdout));
+    let names = crate_names(&deps("sv-hub", "normal,dev"));
     for banned in ["sv-daemon", "sv-ctl", "sv-core", "supervisor-rs"] {
         assert!(
             !names.iter().any(|n| n == banned),
