@@ -200,3 +200,33 @@ fn no_source_file_grows_past_one_concern() {
         }
     }
 }
+
+/// Every process a test starts goes through `tests/support/command.rs`,
+/// which gives it default signal dispositions (`cargo test &` from a
+/// background shell otherwise hands on an ignored SIGINT). This file is the
+/// one exception: it only runs `cargo tree` and has no support module.
+#[test]
+fn tests_start_processes_only_through_the_support_command() {
+    let bare = concat!("Command", "::new(");
+    let mut offenders = Vec::new();
+    for dir in ["tests", "crates/sv-hub/tests"] {
+        for path in rust_files(dir) {
+            let name = path.to_string_lossy();
+            if name.ends_with("tests/support/command.rs") || name.ends_with("tests/architecture.rs")
+            {
+                continue;
+            }
+            let text = read(&path);
+            for (n, line) in text.lines().enumerate() {
+                if line.contains(bare) {
+                    offenders.push(format!("{name}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "use support::command::new instead:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -9,10 +9,12 @@ mod support;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use support::bin::{SUPERVISORD, wait_until};
-use support::daemon::{DEADLINE, TestDaemon, alive, config_text};
+use support::daemon::{DEADLINE, TestDaemon, alive, config_text, supervisord_in};
 use support::rpc::call;
 
 /// Pids of live (non-zombie) processes running a script of `dir` (their
@@ -42,22 +44,14 @@ struct Successor(Child);
 
 impl Successor {
     fn start(dir: &Path) -> Self {
-        let child = Command::new(SUPERVISORD)
-            .arg("-c")
-            .arg(dir.join("supervisord.conf"))
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let child = supervisord_in(dir)
             .spawn()
             .expect("cannot start supervisord");
         Successor(child)
     }
 
     fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
+        let _ = kill(Pid::from_raw(self.0.id() as i32), Signal::SIGTERM);
         let done = wait_until(DEADLINE, || self.0.try_wait().ok().flatten().is_some());
         if !done {
             let _ = self.0.kill();
@@ -107,9 +101,7 @@ struct Orphans(String);
 impl Drop for Orphans {
     fn drop(&mut self) {
         for pid in processes_with(&self.0) {
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
-                .status();
+            let _ = kill(Pid::from_raw(-(pid as i32)), Signal::SIGKILL);
         }
     }
 }
@@ -128,13 +120,7 @@ fn sigkill_of_the_daemon_then_a_restart_leaves_no_duplicate_children() {
     write_scripts(dir.path());
     let conf = dir.path().join("supervisord.conf");
     fs::write(&conf, config_text(dir.path(), "", TWENTY)).unwrap();
-    let child = Command::new(SUPERVISORD)
-        .arg("-c")
-        .arg(&conf)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let child = supervisord_in(dir.path())
         .spawn()
         .expect("cannot start supervisord");
     let mut first = TestDaemon::adopt(dir, child);
@@ -187,7 +173,7 @@ fn sigkill_of_the_daemon_then_a_restart_leaves_no_duplicate_children() {
 fn a_reused_pid_is_never_mistaken_for_a_leftover() {
     let dir = support::bin::tempdir();
     // A stranger holds a pid the state file names, with another start time.
-    let mut stranger = Command::new("sleep").arg("30").spawn().unwrap();
+    let mut stranger = support::command::new("sleep").arg("30").spawn().unwrap();
     let pid = stranger.id();
     let start: u64 = {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -199,15 +185,7 @@ fn a_reused_pid_is_never_mistaken_for_a_leftover() {
     fs::set_permissions(&state, fs::Permissions::from_mode(0o600)).unwrap();
     let conf = dir.path().join("supervisord.conf");
     fs::write(&conf, config_text(dir.path(), "", "")).unwrap();
-    let child = Command::new(SUPERVISORD)
-        .arg("-c")
-        .arg(&conf)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = supervisord_in(dir.path()).spawn().unwrap();
     let mut d = TestDaemon::adopt(dir, child);
     d.wait_log("supervisord started with pid");
     // The file is consumed before the actor starts.
@@ -228,27 +206,12 @@ fn start_time_of(pid: u32) -> u64 {
     rest.split_whitespace().nth(19).unwrap().parse().unwrap()
 }
 
-/// Start a daemon on `dir` (its config already written).
-fn start_in(dir: tempfile::TempDir) -> TestDaemon {
-    let conf = dir.path().join("supervisord.conf");
-    let child = Command::new(SUPERVISORD)
-        .arg("-c")
-        .arg(&conf)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    TestDaemon::adopt(dir, child)
-}
-
 #[test]
 fn a_state_file_others_can_write_is_never_believed() {
     // Anyone can read a pid's start time; a file others could have written
     // must not make the daemon signal a process it names.
     let dir = support::bin::tempdir();
-    let mut victim = Command::new("sleep").arg("30").spawn().unwrap();
+    let mut victim = support::command::new("sleep").arg("30").spawn().unwrap();
     let pid = victim.id();
     let state = dir.path().join("supervisord.pid.children");
     fs::write(
@@ -262,7 +225,7 @@ fn a_state_file_others_can_write_is_never_believed() {
         config_text(dir.path(), "", ""),
     )
     .unwrap();
-    let mut d = start_in(dir);
+    let mut d = TestDaemon::start_in(dir);
     d.wait_log("supervisord.pid.children: writable by others");
     assert!(
         alive(pid),
@@ -289,7 +252,7 @@ fn a_link_planted_at_the_state_files_temporary_name_is_not_followed() {
         ),
     )
     .unwrap();
-    let mut d = start_in(dir);
+    let mut d = TestDaemon::start_in(dir);
     assert!(wait_until(DEADLINE, || recorded_children(&d) == 1));
     assert_eq!(
         fs::read_to_string(d.path("precious")).unwrap(),
@@ -311,7 +274,7 @@ fn start_with_nofile(nofile: u32, extra_supervisord: &str, body: &str) -> TestDa
     write_scripts(dir.path());
     let conf = dir.path().join("supervisord.conf");
     fs::write(&conf, config_text(dir.path(), extra_supervisord, body)).unwrap();
-    let child = Command::new("/bin/sh")
+    let child = support::command::new("/bin/sh")
         .arg("-c")
         .arg(format!("ulimit -n {nofile} && exec \"$0\" -c \"$1\""))
         .arg(SUPERVISORD)
@@ -464,15 +427,7 @@ fn a_main_log_on_a_full_disk_is_reported_once_and_the_daemon_keeps_supervising()
     )
     .unwrap();
     let stderr = fs::File::create(dir.path().join("stderr")).unwrap();
-    let child = Command::new(SUPERVISORD)
-        .arg("-c")
-        .arg(&conf)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
+    let child = supervisord_in(dir.path()).stderr(stderr).spawn().unwrap();
     let _daemon = Successor(child);
     let daemon_pid = _daemon.0.id();
     let sock = dir.path().join("s.sock");
@@ -550,15 +505,7 @@ fn start_with_childlogdir(sub: &str, body: &str) -> TestDaemon {
         ),
     )
     .unwrap();
-    let child = Command::new(SUPERVISORD)
-        .arg("-c")
-        .arg(&conf)
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = supervisord_in(dir.path()).spawn().unwrap();
     TestDaemon::adopt(dir, child)
 }
 
@@ -657,7 +604,7 @@ impl Drop for Grandchildren {
             .lines()
             .filter_map(|l| l.strip_prefix("forked ")?.parse::<u32>().ok())
         {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
         }
     }
 }

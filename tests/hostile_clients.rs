@@ -13,7 +13,6 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::bin::{SUPERVISORCTL, wait_until};
@@ -80,7 +79,7 @@ fn thousands_of_idle_connections_leave_local_control_and_respawns_working() {
     }
     assert!(idle.len() > 1000, "only {} connected", idle.len());
     let before = t.d.count("spawned: 'crashy'");
-    let status = Command::new(SUPERVISORCTL)
+    let status = support::command::new(SUPERVISORCTL)
         .arg("-c")
         .arg(&t.d.conf)
         .arg("status")
@@ -688,7 +687,7 @@ fn max_connections_config_key_caps_each_server_and_warns_once() {
         ),
     )
     .expect("write the config");
-    let out = Command::new(support::bin::SUPERVISORD)
+    let out = support::command::new(support::bin::SUPERVISORD)
         .arg("-c")
         .arg(&conf)
         .output()

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use support::postgres::Postgres;
@@ -333,7 +332,7 @@ db.execute("INSERT INTO users VALUES (1, 'admin', ?, 0)", ("pbkdf2:sha256:150000
 db.execute("INSERT INTO users VALUES (2, 'old', NULL, NULL)")
 db.commit()
 "#;
-    let out = Command::new("python3")
+    let out = support::command::new("python3")
         .args(["-c", script])
         .arg(&path)
         .output()
@@ -364,7 +363,7 @@ db.commit()
     assert_eq!(password::verify(&old.password_hash, ""), Verdict::Wrong);
 
     // Cesi itself can still read the table: its columns are untouched.
-    let check = Command::new("python3")
+    let check = support::command::new("python3")
         .args([
             "-c",
             "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('SELECT id, username, usertype FROM users ORDER BY id').fetchall())",

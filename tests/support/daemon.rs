@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use super::bin::{self, SUPERVISORD};
@@ -30,6 +30,20 @@ pub fn config_text(dir: &Path, extra_supervisord: &str, body: &str) -> String {
     )
 }
 
+/// `supervisord -c <dir>/supervisord.conf` run in `dir`, stdin and stdout
+/// closed and stderr discarded (callers may redirect it).
+pub fn supervisord_in(dir: &Path) -> Command {
+    let mut command = super::command::new(SUPERVISORD);
+    command
+        .arg("-c")
+        .arg(dir.join("supervisord.conf"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 impl TestDaemon {
     /// Start a daemon with `body` (program sections etc.).
     pub fn start(body: &str) -> Self {
@@ -46,14 +60,17 @@ impl TestDaemon {
         let dir = bin::tempdir();
         let conf = dir.path().join("supervisord.conf");
         fs::write(&conf, config_text(dir.path(), extra_supervisord, body)).unwrap();
-        let child = super::command::new(SUPERVISORD)
+        let child = supervisord_in(dir.path())
             .envs(env.iter().copied())
-            .arg("-c")
-            .arg(&conf)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start supervisord");
+        Self::adopt(dir, child)
+    }
+
+    /// Start a daemon on `dir`, its `supervisord.conf` already written.
+    pub fn start_in(dir: tempfile::TempDir) -> Self {
+        let child = supervisord_in(dir.path())
             .spawn()
             .expect("cannot start supervisord");
         Self::adopt(dir, child)
