@@ -94,7 +94,19 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         }
     }
 
-    if !config.supervisord.nodaemon {
+    // Started by systemd as a Type=notify service: systemd tracks this
+    // process, so it must not fork away, whatever `nodaemon` says.
+    let notify = match crate::sdnotify::Notifier::from_env() {
+        Ok(notify) => notify.map(std::rc::Rc::new),
+        Err(e) => {
+            log.warn(&format!("not notifying systemd: {e}"));
+            None
+        }
+    };
+    if notify.is_some() && !config.supervisord.nodaemon {
+        log.info("NOTIFY_SOCKET is set: staying in the foreground for systemd");
+    }
+    if !config.supervisord.nodaemon && notify.is_none() {
         log.info("daemonizing the supervisord process");
         let umask = config.supervisord.umask;
         if let Some((ok, message)) = sys::daemonize(config.supervisord.directory.as_deref(), umask)
@@ -141,6 +153,7 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
             children_file: Some(children_file.clone()),
             ..Seams::default()
         }),
+        notify,
     };
     // The binary stops on SIGTERM/SIGINT/SIGQUIT (the actor watches them)
     // or `supervisor.shutdown`; it needs no other shutdown future.

@@ -28,6 +28,9 @@
 //!   [`rpc::Dispatcher`], decoding with `sv_api::Request` and answering with
 //!   typed methods (the published table is `sv_api::methods`); [`web`]: the
 //!   web page.
+//! * [`sdnotify`]: supervisord's own `sd_notify` report to systemd
+//!   (READY, STATUS, RELOADING, STOPPING, WATCHDOG) when started with
+//!   `NOTIFY_SOCKET`.
 
 pub mod boot;
 pub mod capture;
@@ -42,6 +45,7 @@ pub mod logread;
 pub mod mainlog;
 pub mod rpc;
 pub mod run;
+pub mod sdnotify;
 pub mod spawn;
 pub mod spawner;
 pub mod stdin;

@@ -11,6 +11,7 @@
 //! re-read the file with, its signals); tests and embedders call [`run`].
 
 use std::future::Future;
+use std::rc::Rc;
 
 use futures_util::FutureExt;
 use sv_core::config::{CliOverrides, Config};
@@ -20,6 +21,7 @@ use crate::capture;
 use crate::http::Server;
 use crate::mainlog::MainLog;
 use crate::rpc::Dispatcher;
+use crate::sdnotify::{self, Notifier};
 use crate::spawn::SpawnContext;
 use crate::supervisor::{Bus, Kept, Op, Outcome, Seams, Supervisor};
 use crate::sys::{self, ChildLimits};
@@ -50,6 +52,9 @@ pub struct Setup {
     /// Real or fake children, signals, clock; built afresh for each
     /// (re)start of the actor.
     pub seams: Box<dyn Fn() -> Seams>,
+    /// systemd's notification socket, when systemd started us
+    /// (`NOTIFY_SOCKET`; see [`crate::sdnotify`]).
+    pub notify: Option<Rc<Notifier>>,
 }
 
 impl Setup {
@@ -67,6 +72,7 @@ impl Setup {
                 os_signals: false,
                 ..Seams::default()
             }),
+            notify: None,
         })
     }
 }
@@ -123,6 +129,7 @@ async fn serve_locally(
         limits,
         main_interface,
         seams,
+        notify,
     } = setup;
     let bus = Bus::new();
     // One request channel for the daemon's life: the servers keep serving
@@ -135,6 +142,18 @@ async fn serve_locally(
             log.critical(&format!("cannot serve [{}]: {e}", server.section));
         }
     }
+    // supervisord's report to systemd: subscribed before the first actor
+    // runs, so it sees every boot.
+    let booted_tx = notify.as_ref().map(|notifier| {
+        let (booted_tx, booted_rx) = mpsc::unbounded_channel();
+        tokio::task::spawn_local(sdnotify::reporter::run(
+            notifier.clone(),
+            bus.subscribe(),
+            requests_tx.clone(),
+            booted_rx,
+        ));
+        booted_tx
+    });
     let shutdown = async move {
         shutdown.await;
         let (reply, answered) = oneshot::channel();
@@ -157,8 +176,10 @@ async fn serve_locally(
         let cli = overrides.clone();
         let reload = Box::new(move || sv_core::config::load(&SystemHost, &file, &cli));
         let kept = Kept { log, event_serial };
+        let mut seams = seams();
+        seams.booted = booted_tx.clone();
         let supervisor =
-            Supervisor::with_seams(config, kept, spawn_ctx, bus.clone(), reload, seams());
+            Supervisor::with_seams(config, kept, spawn_ctx, bus.clone(), reload, seams);
         let actor = supervisor.run(&mut requests_rx);
         let mut actor = std::pin::pin!(actor);
         let (outcome, kept) = loop {
@@ -171,6 +192,14 @@ async fn serve_locally(
         };
         log = kept.log;
         event_serial = kept.event_serial;
+        // The reporter says these as soon as the bus does; when the actor
+        // had nothing to stop it may not have run yet (each is said once).
+        if let Some(notifier) = &notify {
+            match &outcome {
+                Outcome::Restart(_) if !shutdown_asked => notifier.reloading(),
+                _ => notifier.stopping(),
+            }
+        }
         let new_config = match outcome {
             Outcome::Restart(new_config) if !shutdown_asked => new_config,
             // Shutdown, or asked to stop while restarting (the actor

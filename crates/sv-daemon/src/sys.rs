@@ -295,3 +295,16 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// `CLOCK_MONOTONIC` in microseconds: what systemd expects in
+/// `MONOTONIC_USEC=` beside `RELOADING=1` (its own clock, not ours).
+pub fn monotonic_usec() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec we own; CLOCK_MONOTONIC
+    // always exists on Linux, and a failure leaves the zeroes.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64) * 1_000_000 + (ts.tv_nsec as u64) / 1_000
+}

@@ -159,6 +159,10 @@ impl Supervisor {
         self.add_groups();
         self.emit(BusEvent::SupervisorState(SupervisorState::Running));
         self.autostart();
+        // The one hook for supervisord's sd_notify report: the wave is out.
+        if let Some(booted) = self.booted.take() {
+            let _ = booted.send(());
+        }
     }
 
     fn next_wake(&self) -> Option<Mono> {

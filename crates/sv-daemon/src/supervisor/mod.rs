@@ -98,6 +98,10 @@ pub struct Seams {
     /// Where to record the live children for the next daemon (beside the
     /// pidfile; see [`crate::leftovers`]); `None` records nothing.
     pub children_file: Option<std::path::PathBuf>,
+    /// Told once the boot wave (every autostart start) has been issued:
+    /// supervisord's report to systemd counts from there (see
+    /// [`crate::sdnotify`]).
+    pub booted: Option<mpsc::UnboundedSender<()>>,
 }
 
 impl Default for Seams {
@@ -107,6 +111,7 @@ impl Default for Seams {
             os_signals: true,
             wall_clock: system_wall_clock,
             children_file: None,
+            booted: None,
         }
     }
 }
@@ -150,6 +155,8 @@ pub struct Supervisor {
     recorder: Option<crate::leftovers::Recorder>,
     /// When the children's record is next rewritten (changes coalesce).
     record_due: Option<Mono>,
+    /// Told when the boot wave has been issued (see [`Seams::booted`]).
+    booted: Option<mpsc::UnboundedSender<()>>,
 }
 
 impl Supervisor {
@@ -201,6 +208,7 @@ impl Supervisor {
             signal_error: None,
             recorder: seams.children_file.map(crate::leftovers::Recorder::new),
             record_due: None,
+            booted: seams.booted,
         }
     }
 

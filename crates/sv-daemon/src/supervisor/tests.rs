@@ -91,6 +91,7 @@ impl Harness {
             os_signals: false,
             wall_clock,
             children_file: None,
+            booted: None,
         };
         let kept = Kept {
             log,
