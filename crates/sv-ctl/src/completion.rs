@@ -5,7 +5,9 @@
 //! scripts complete command names from [`help::COMMANDS`] and, after a
 //! command that takes process names, the names printed by
 //! `supervisorctl avail` — run with the `-c`/`-s`/`-u`/`-p` options
-//! already typed on the line, so they ask the same daemon.
+//! already typed on the line, so they ask the same daemon. Only the
+//! lines of `avail`'s table (`NAME  in use  …` / `NAME  avail  …`) are
+//! names: an unreachable daemon's error line offers nothing.
 //!
 //! Written by hand, not generated with `clap_complete`: that crate renders
 //! a clap `Command` (which supervisorctl, parsing with getopt rules, does
@@ -66,7 +68,7 @@ _supervisorctl() {
     case " @TAKES_NAMES@ " in
         *" $cmd "*)
             local names
-            names=$("${COMP_WORDS[0]}" "${opts[@]}" avail 2>/dev/null | awk '{print $1}')
+            names=$("${COMP_WORDS[0]}" "${opts[@]}" avail 2>/dev/null | awk '$2 == "in" || $2 == "avail" {print $1}')
             COMPREPLY=($(compgen -W "all $names" -- "$cur")) ;;
     esac
 }
@@ -94,7 +96,7 @@ _supervisorctl() {
     fi
     case "$cmd" in
         @TAKES_NAMES_ALT@)
-            names=(all ${(f)"$(${words[1]} $opts avail 2>/dev/null | awk '{print $1}')"})
+            names=(all ${(f)"$(${words[1]} $opts avail 2>/dev/null | awk '$2 == "in" || $2 == "avail" {print $1}')"})
             compadd -a names ;;
         help) compadd -a commands ;;
     esac
@@ -117,7 +119,7 @@ function __supervisorctl_names
         set i (math $i + 1)
     end
     echo all
-    $tokens[1] $opts avail 2>/dev/null | awk '{print $1}'
+    $tokens[1] $opts avail 2>/dev/null | awk '$2 == "in" || $2 == "avail" {print $1}'
 end
 complete -c supervisorctl -f
 complete -c supervisorctl -s c -l configuration -r -d 'configuration file'
