@@ -35,8 +35,6 @@ fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
     let program = program.as_ref().to_owned();
     command::new(&program)
         .args(args)
-        // Not under systemd here, whatever the test runner is under.
-        .env_remove("NOTIFY_SOCKET")
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program:?}: {e}"))

@@ -16,6 +16,12 @@ use std::process::Command;
 /// dispositions (and, as std does anyway, an empty signal mask).
 pub fn new(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
+    // A test runner started by systemd (a CI agent's Type=notify unit)
+    // must not make every daemon under test report to that systemd and
+    // stay in the foreground; tests/systemd_notify.rs sets its own.
+    for name in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"] {
+        command.env_remove(name);
+    }
     // SAFETY: the hook runs in the forked child before exec and only calls
     // `signal(2)`, which is async-signal-safe; it touches no memory of the
     // parent's (no allocation, no locks).

@@ -2,12 +2,12 @@
 //! whole run (across SIGHUP restarts). It watches the bus, never the
 //! process table: the actor only says when a (re)start has issued its
 //! autostart wave (the `booted` channel, see `Seams::booted`), and from
-//! then on every batch of state changes is followed by one
-//! `getAllProcessInfo` of the actor, whose answer is the truth the counts
-//! come from.
+//! then on a batch of state changes is followed by one `getAllProcessInfo`
+//! of the actor, whose answer is the truth the counts come from.
 //!
 //! * boot wave issued, then nothing STARTING or BACKOFF → `READY=1` with
-//!   `STATUS=` counts; later changes → `STATUS=`;
+//!   `STATUS=` counts (every batch is counted until then); later changes →
+//!   `STATUS=`, counted at most once a second;
 //! * `SupervisorState(Restarting)` on the bus (SIGHUP, `supervisor.restart`,
 //!   once the new file has been read and found valid) → `RELOADING=1`
 //!   `MONOTONIC_USEC=`, and `READY=1` again when the new actor settles;
@@ -17,10 +17,12 @@
 //!   and systemd restarts the service, which is the point.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use sv_api::{ProcessState, SupervisorState};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::{Counts, Notifier, Phase};
 use crate::supervisor::{BusEvent, Op};
@@ -40,7 +42,18 @@ struct Reporter {
     requests: mpsc::Sender<Op>,
     /// Whether the current actor has issued its autostart wave.
     booted: bool,
+    /// When the processes were last counted (after READY=1, STATUS= is
+    /// refreshed at most every [`STATUS_INTERVAL`]).
+    last_count: Option<Instant>,
+    /// A change not yet counted: count at this deadline.
+    count_due: Option<Instant>,
 }
+
+/// After READY=1 the counts are a display for `systemctl status`: a crash
+/// storm of a thousand programs costs one `getAllProcessInfo` a second,
+/// not one per batch of changes. Before READY=1 every batch counts, so
+/// READY=1 is sent the moment the daemon settles.
+const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Report to systemd until the daemon's bus closes.
 pub async fn run(
@@ -59,6 +72,8 @@ pub async fn run(
         bus,
         requests,
         booted: false,
+        last_count: None,
+        count_due: None,
     };
     loop {
         tokio::select! {
@@ -73,7 +88,7 @@ pub async fn run(
                     return;
                 }
                 if batch.changed && reporter.booted {
-                    reporter.count().await;
+                    reporter.changed().await;
                 }
             }
             Some(()) = booted.recv() => {
@@ -86,6 +101,14 @@ pub async fn run(
                 reporter.count().await;
             }
             () = tick(keepalive.as_mut()) => reporter.keepalive().await,
+            () = tokio::time::sleep_until(reporter.count_due.unwrap_or_else(Instant::now)),
+                if reporter.count_due.is_some() =>
+            {
+                reporter.count_due = None;
+                if reporter.booted {
+                    reporter.count().await;
+                }
+            }
         }
     }
 }
@@ -130,8 +153,21 @@ impl Reporter {
         }
     }
 
+    /// Something changed: count now, or (after READY=1, when counted
+    /// recently) at the end of the interval.
+    async fn changed(&mut self) {
+        let ready = self.notifier.phase() == Phase::Ready;
+        match self.last_count {
+            Some(at) if ready && at.elapsed() < STATUS_INTERVAL => {
+                self.count_due.get_or_insert(at + STATUS_INTERVAL);
+            }
+            _ => self.count().await,
+        }
+    }
+
     /// Ask the actor for every process's state and tell systemd.
     async fn count(&mut self) {
+        self.last_count = Some(Instant::now());
         let (reply, answer) = oneshot::channel();
         if self.requests.send(Op::AllProcessInfo(reply)).await.is_err() {
             return;
@@ -168,5 +204,152 @@ impl Reporter {
         if answer.await.is_ok() {
             self.notifier.keepalive();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::os::unix::net::UnixDatagram;
+
+    use sv_api::records::ProcessInfo;
+
+    use super::*;
+    use crate::sdnotify::Address;
+    use crate::supervisor::Bus;
+
+    /// The actor's part, faked: answers `getAllProcessInfo` with the
+    /// states the test sets, and counts the calls.
+    fn fake_actor(
+        mut requests: mpsc::Receiver<Op>,
+        states: Rc<std::cell::RefCell<Vec<ProcessState>>>,
+        calls: Rc<Cell<usize>>,
+    ) {
+        tokio::task::spawn_local(async move {
+            while let Some(op) = requests.recv().await {
+                if let Op::AllProcessInfo(reply) = op {
+                    calls.set(calls.get() + 1);
+                    let infos = states
+                        .borrow()
+                        .iter()
+                        .map(|s| ProcessInfo {
+                            state: s.code(),
+                            ..ProcessInfo::default()
+                        })
+                        .collect();
+                    let _ = reply.send(Ok(infos));
+                }
+            }
+        });
+    }
+
+    fn received(socket: &UnixDatagram) -> Vec<String> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = socket.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        got
+    }
+
+    fn change(bus: &Bus) {
+        bus.publish(BusEvent::ProcessState {
+            group: "g".into(),
+            name: "p".into(),
+            pid: 1,
+            from: ProcessState::Starting,
+            to: ProcessState::Running,
+            expected: true,
+            tries: 0,
+        });
+    }
+
+    /// Let every ready task run (the clock is paused: nothing else moves).
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// READY=1 waits for the boot notice and for nothing STARTING; after
+    /// it, a burst of changes is counted once, at the end of the interval.
+    #[tokio::test(start_paused = true)]
+    async fn ready_after_boot_and_settling_then_status_coalesced() {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let path = dir.path().join("notify");
+                let systemd = UnixDatagram::bind(&path).expect("bind");
+                systemd.set_nonblocking(true).expect("nonblocking");
+                let notifier = Rc::new(Notifier::open(&Address::Path(path), None).expect("open"));
+                let bus = Bus::new();
+                let (requests_tx, requests_rx) = mpsc::channel(16);
+                let (booted_tx, booted_rx) = mpsc::unbounded_channel();
+                let states = Rc::new(std::cell::RefCell::new(vec![ProcessState::Starting]));
+                let calls = Rc::new(Cell::new(0));
+                fake_actor(requests_rx, states.clone(), calls.clone());
+                tokio::task::spawn_local(run(notifier, bus.subscribe(), requests_tx, booted_rx));
+
+                // Changes before the boot notice are not counted.
+                change(&bus);
+                settle().await;
+                assert_eq!(calls.get(), 0);
+                booted_tx.send(()).expect("booted");
+                settle().await;
+                assert_eq!(calls.get(), 1);
+                assert_eq!(
+                    received(&systemd),
+                    ["STATUS=0 running, 1 starting, 0 backoff, 0 fatal, 0 stopped"]
+                );
+
+                *states.borrow_mut() = vec![ProcessState::Running];
+                change(&bus);
+                settle().await;
+                assert_eq!(
+                    received(&systemd),
+                    ["READY=1\nSTATUS=1 running, 0 starting, 0 backoff, 0 fatal, 0 stopped"]
+                );
+
+                // A burst right after: one count, a second later.
+                let before = calls.get();
+                states.borrow_mut().push(ProcessState::Fatal);
+                for _ in 0..50 {
+                    change(&bus);
+                    settle().await;
+                }
+                assert_eq!(calls.get(), before);
+                tokio::time::advance(STATUS_INTERVAL).await;
+                settle().await;
+                assert_eq!(calls.get(), before + 1);
+                assert_eq!(
+                    received(&systemd),
+                    ["STATUS=1 running, 0 starting, 0 backoff, 1 fatal, 0 stopped"]
+                );
+
+                // A restart: RELOADING, and nothing counted until the next
+                // boot notice.
+                bus.publish(BusEvent::SupervisorState(SupervisorState::Restarting));
+                settle().await;
+                let got = received(&systemd);
+                assert_eq!(got.len(), 1);
+                assert!(
+                    got[0].starts_with("RELOADING=1\nMONOTONIC_USEC="),
+                    "{got:?}"
+                );
+                booted_tx.send(()).expect("booted");
+                settle().await;
+                assert_eq!(
+                    received(&systemd),
+                    ["READY=1\nSTATUS=1 running, 0 starting, 0 backoff, 1 fatal, 0 stopped"]
+                );
+                bus.publish(BusEvent::SupervisorState(SupervisorState::Shutdown));
+                settle().await;
+                assert_eq!(
+                    received(&systemd),
+                    ["STOPPING=1\nSTATUS=stopping all processes"]
+                );
+            })
+            .await;
     }
 }
