@@ -241,6 +241,38 @@ fn abstract_notify_socket_and_someone_elses_watchdog() {
     );
 }
 
+/// A program that got RUNNING and then exits and is restarted over and
+/// over is never "up" for long, but it has started: READY=1 must not wait
+/// for a quiet moment that never comes (systemd would kill the service).
+#[test]
+fn a_program_restarting_forever_does_not_hold_ready_back() {
+    let dir = support::bin::tempdir();
+    let d = dir.path().display();
+    fs::write(
+        dir.path().join("supervisord.conf"),
+        format!(
+            "[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\n\
+             [program:flappy]\ncommand=/bin/sh -c 'exit 0'\nstartsecs=0\nautorestart=true\n\
+             stdout_logfile=NONE\nstderr_logfile=NONE\n\
+             [program:steady]\ncommand=/bin/sleep 1000\nstartsecs=0\n"
+        ),
+    )
+    .expect("write config");
+    let notify = dir.path().join("notify");
+    let mut systemd = FakeSystemd::new(UnixDatagram::bind(&notify).expect("bind"));
+    let mut daemon = start(dir, &notify.display().to_string(), "0");
+    systemd.wait_for("READY=1", |m| m.starts_with("READY=1"));
+    assert!(daemon.count("spawned: 'flappy'") >= 1);
+    daemon.signal("TERM");
+    systemd.wait_for("STOPPING=1", |m| m.starts_with("STOPPING=1"));
+    assert!(daemon.wait_exit().success());
+    assert!(
+        !systemd.got.iter().any(|m| m == "WATCHDOG=1"),
+        "WATCHDOG_USEC=0 asks for no keepalives: {:?}",
+        systemd.got
+    );
+}
+
 /// Without NOTIFY_SOCKET nothing changes: the configuration's
 /// `nodaemon=false` daemonizes as Supervisor does.
 #[test]

@@ -11,12 +11,14 @@
 //! unit's main pid (`NotifyAccess=main`).
 //!
 //! This file holds the pure parts (reading the environment, the messages,
-//! the counts and the "settled" rule) and the one sender, [`Notifier`];
+//! the counts, [`Arrivals`] — who is still on the way up — and the one
+//! sender, [`Notifier`];
 //! [`reporter`] is the task that drives it from the daemon's bus.
 //! Children's own notifications (`ready_when=notify`) are a different
 //! socket owned by the readiness room, see docs/readiness.md.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};
@@ -119,21 +121,69 @@ impl Counts {
         counts
     }
 
-    /// Settled: no process is on its way up. Once the boot wave has been
-    /// issued this means every autostart program is running (ready, with
-    /// `ready_when`) or has failed — and a program held back by a
-    /// dependency waits on something that is itself STARTING or BACKOFF,
-    /// so it is covered too.
-    pub fn settled(&self) -> bool {
-        self.starting == 0 && self.backoff == 0
-    }
-
     /// The `STATUS=` text `systemctl status` shows.
     pub fn status(&self) -> String {
         format!(
             "{} running, {} starting, {} backoff, {} fatal, {} stopped",
             self.running, self.starting, self.backoff, self.fatal, self.stopped
         )
+    }
+}
+
+/// Which processes are still on their way up since the daemon (re)started
+/// its actor: seen entering STARTING or BACKOFF and not yet arrived
+/// (RUNNING — ready, with `ready_when`) or given up (FATAL, EXITED,
+/// STOPPED). A process that arrived once stays arrived, so a program that
+/// crashes and is restarted forever does not hold READY=1 back; it shows
+/// in STATUS= instead. Fed from the bus in order (see [`reporter`]).
+#[derive(Debug, Default)]
+pub struct Arrivals {
+    pending: HashSet<String>,
+    arrived: HashSet<String>,
+}
+
+impl Arrivals {
+    /// A new actor: nothing seen yet.
+    pub fn reset(&mut self) {
+        self.pending.clear();
+        self.arrived.clear();
+    }
+
+    /// `namespec` changed to `to`.
+    pub fn saw(&mut self, namespec: &str, to: ProcessState) {
+        match to {
+            ProcessState::Starting | ProcessState::Backoff => {
+                if !self.arrived.contains(namespec) {
+                    self.pending.insert(namespec.to_string());
+                }
+            }
+            ProcessState::Running
+            | ProcessState::Fatal
+            | ProcessState::Exited
+            | ProcessState::Stopped => {
+                self.pending.remove(namespec);
+                self.arrived.insert(namespec.to_string());
+            }
+            ProcessState::Stopping | ProcessState::Unknown => {}
+        }
+    }
+
+    /// Bus events were lost: take the processes' current states instead.
+    pub fn resync<'a>(&mut self, current: impl IntoIterator<Item = (&'a str, ProcessState)>) {
+        self.pending.clear();
+        for (namespec, state) in current {
+            self.saw(namespec, state);
+        }
+    }
+
+    /// Nothing is on its way up, and none of `held_back` (programs whose
+    /// description says they are `waiting for` a dependency before they
+    /// even start) is left.
+    pub fn settled<'a>(&self, held_back: impl IntoIterator<Item = &'a str>) -> bool {
+        self.pending.is_empty()
+            && held_back
+                .into_iter()
+                .all(|namespec| self.arrived.contains(namespec))
     }
 }
 
@@ -311,17 +361,44 @@ mod tests {
     }
 
     #[test]
-    fn counts_and_the_settled_rule() {
+    fn counts() {
         use ProcessState::*;
-        let counts = Counts::of([Running, Running, Fatal, Exited, Stopped]);
-        assert!(counts.settled());
+        let counts = Counts::of([Running, Running, Fatal, Exited, Stopped, Backoff, Starting]);
         assert_eq!(
             counts.status(),
-            "2 running, 0 starting, 0 backoff, 1 fatal, 2 stopped"
+            "2 running, 1 starting, 1 backoff, 1 fatal, 2 stopped"
         );
-        assert!(!Counts::of([Running, Starting]).settled());
-        assert!(!Counts::of([Backoff]).settled());
-        assert!(Counts::of([]).settled());
+    }
+
+    #[test]
+    fn arrivals_settle_once_each_process_got_somewhere() {
+        use ProcessState::*;
+        let mut arrivals = Arrivals::default();
+        assert!(arrivals.settled([]));
+        arrivals.saw("a", Starting);
+        arrivals.saw("b", Starting);
+        assert!(!arrivals.settled([]));
+        arrivals.saw("a", Running);
+        arrivals.saw("b", Backoff);
+        assert!(!arrivals.settled([]));
+        arrivals.saw("b", Starting);
+        arrivals.saw("b", Fatal);
+        assert!(arrivals.settled([]));
+        // A crash loop after arriving does not count again.
+        arrivals.saw("a", Exited);
+        arrivals.saw("a", Starting);
+        assert!(arrivals.settled([]));
+        // A program held back by a dependency is not settled until it
+        // has got somewhere itself.
+        assert!(!arrivals.settled(["c"]));
+        arrivals.saw("c", Starting);
+        arrivals.saw("c", Running);
+        assert!(arrivals.settled(["c"]));
+        arrivals.reset();
+        arrivals.resync([("a", Starting), ("b", Running)]);
+        assert!(!arrivals.settled([]));
+        arrivals.resync([("a", Running), ("b", Running)]);
+        assert!(arrivals.settled([]));
     }
 
     #[test]

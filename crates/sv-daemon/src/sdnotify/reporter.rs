@@ -5,9 +5,11 @@
 //! then on a batch of state changes is followed by one `getAllProcessInfo`
 //! of the actor, whose answer is the truth the counts come from.
 //!
-//! * boot wave issued, then nothing STARTING or BACKOFF → `READY=1` with
-//!   `STATUS=` counts (every batch is counted until then); later changes →
-//!   `STATUS=`, counted at most once a second;
+//! * boot wave issued, then every process seen entering STARTING/BACKOFF
+//!   since has got somewhere once (RUNNING, FATAL, EXITED, STOPPED — see
+//!   [`Arrivals`]), and none is held back `waiting for` a dependency →
+//!   `READY=1` with `STATUS=` counts (every batch is counted until then);
+//!   later changes → `STATUS=`, counted at most once a second;
 //! * `SupervisorState(Restarting)` on the bus (SIGHUP, `supervisor.restart`,
 //!   once the new file has been read and found valid) → `RELOADING=1`
 //!   `MONOTONIC_USEC=`, and `READY=1` again when the new actor settles;
@@ -24,7 +26,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::{Counts, Notifier, Phase};
+use super::{Arrivals, Counts, Notifier, Phase};
 use crate::supervisor::{BusEvent, Op};
 
 /// What a drained batch of bus events asks for.
@@ -32,6 +34,10 @@ use crate::supervisor::{BusEvent, Op};
 struct Batch {
     /// Some process changed state (or events were lost): count again.
     changed: bool,
+    /// The actor has issued its boot wave.
+    booted: bool,
+    /// The deferred count is due.
+    due: bool,
     /// The daemon is gone.
     closed: bool,
 }
@@ -47,6 +53,10 @@ struct Reporter {
     last_count: Option<Instant>,
     /// A change not yet counted: count at this deadline.
     count_due: Option<Instant>,
+    /// Who is still on the way up (until READY=1).
+    arrivals: Arrivals,
+    /// Events were lost since the arrivals were last exact.
+    lagged: bool,
 }
 
 /// After READY=1 the counts are a display for `systemctl status`: a crash
@@ -74,41 +84,40 @@ pub async fn run(
         booted: false,
         last_count: None,
         count_due: None,
+        arrivals: Arrivals::default(),
+        lagged: false,
     };
     loop {
+        // Whatever woke us, the bus is drained and a boot notice taken
+        // after it (so a restart's events come before the next actor's
+        // notice) on every turn: a busy bus cannot starve the notice, nor
+        // the keepalive.
+        let mut batch = Batch::default();
         tokio::select! {
-            // The bus first: a restart's events are taken before the next
-            // actor's boot notice.
-            biased;
-            first = reporter.bus.recv() => {
-                let mut batch = Batch::default();
-                reporter.absorb(first, &mut batch);
-                reporter.drain(&mut batch);
-                if batch.closed {
-                    return;
-                }
-                if batch.changed && reporter.booted {
-                    reporter.changed().await;
-                }
-            }
-            Some(()) = booted.recv() => {
-                let mut batch = Batch::default();
-                reporter.drain(&mut batch);
-                if batch.closed {
-                    return;
-                }
-                reporter.booted = true;
-                reporter.count().await;
-            }
+            first = reporter.bus.recv() => reporter.absorb(first, &mut batch),
+            Some(()) = booted.recv() => batch.booted = true,
             () = tick(keepalive.as_mut()) => reporter.keepalive().await,
             () = tokio::time::sleep_until(reporter.count_due.unwrap_or_else(Instant::now)),
                 if reporter.count_due.is_some() =>
             {
                 reporter.count_due = None;
-                if reporter.booted {
-                    reporter.count().await;
-                }
+                batch.due = true;
             }
+        }
+        reporter.drain(&mut batch);
+        while booted.try_recv().is_ok() {
+            batch.booted = true;
+        }
+        if batch.closed {
+            return;
+        }
+        if batch.booted {
+            reporter.booted = true;
+            reporter.count().await;
+        } else if batch.due && reporter.booted {
+            reporter.count().await;
+        } else if batch.changed && reporter.booted {
+            reporter.changed().await;
         }
     }
 }
@@ -125,6 +134,11 @@ async fn tick(interval: Option<&mut tokio::time::Interval>) {
 impl Reporter {
     fn absorb(&mut self, event: Result<BusEvent, RecvError>, batch: &mut Batch) {
         match event {
+            // An actor's boot begins: its processes are all to be seen.
+            Ok(BusEvent::SupervisorState(SupervisorState::Running)) => {
+                self.arrivals.reset();
+                self.lagged = false;
+            }
             Ok(BusEvent::SupervisorState(SupervisorState::Restarting)) => {
                 self.booted = false;
                 self.notifier.reloading();
@@ -133,7 +147,18 @@ impl Reporter {
                 self.booted = false;
                 self.notifier.stopping();
             }
-            Ok(BusEvent::ProcessState { .. }) | Err(RecvError::Lagged(_)) => batch.changed = true,
+            Ok(BusEvent::ProcessState {
+                group, name, to, ..
+            }) => {
+                if self.notifier.phase() != Phase::Ready {
+                    self.arrivals.saw(&sv_api::make_namespec(&group, &name), to);
+                }
+                batch.changed = true;
+            }
+            Err(RecvError::Lagged(_)) => {
+                self.lagged = true;
+                batch.changed = true;
+            }
             Ok(_) => {}
             Err(RecvError::Closed) => batch.closed = true,
         }
@@ -183,13 +208,28 @@ impl Reporter {
         if !self.booted {
             return;
         }
-        let counts = Counts::of(
-            infos
-                .iter()
-                .filter_map(|info| ProcessState::from_code(info.state)),
-        );
+        let states: Vec<(String, ProcessState)> = infos
+            .iter()
+            .filter_map(|info| {
+                let state = ProcessState::from_code(info.state)?;
+                Some((sv_api::make_namespec(&info.group, &info.name), state))
+            })
+            .collect();
+        let counts = Counts::of(states.iter().map(|(_, state)| *state));
+        if std::mem::take(&mut self.lagged) {
+            self.arrivals
+                .resync(states.iter().map(|(n, s)| (n.as_str(), *s)));
+        }
+        // Held back by a dependency: STOPPED (or STARTING) with the
+        // readiness room's `waiting for …` description.
+        let held_back: Vec<String> = infos
+            .iter()
+            .filter(|info| info.description.starts_with("waiting for"))
+            .map(|info| sv_api::make_namespec(&info.group, &info.name))
+            .collect();
+        let settled = self.arrivals.settled(held_back.iter().map(String::as_str));
         match self.notifier.phase() {
-            Phase::Starting | Phase::Reloading if counts.settled() => self.notifier.ready(&counts),
+            Phase::Starting | Phase::Reloading if settled => self.notifier.ready(&counts),
             Phase::Starting | Phase::Ready => self.notifier.status(&counts),
             Phase::Reloading | Phase::Stopping => {}
         }
@@ -252,13 +292,13 @@ mod tests {
         got
     }
 
-    fn change(bus: &Bus) {
+    fn change(bus: &Bus, to: ProcessState) {
         bus.publish(BusEvent::ProcessState {
-            group: "g".into(),
+            group: "p".into(),
             name: "p".into(),
             pid: 1,
-            from: ProcessState::Starting,
-            to: ProcessState::Running,
+            from: ProcessState::Stopped,
+            to,
             expected: true,
             tries: 0,
         });
@@ -271,7 +311,7 @@ mod tests {
         }
     }
 
-    /// READY=1 waits for the boot notice and for nothing STARTING; after
+    /// READY=1 waits for the boot notice and for every start to arrive; after
     /// it, a burst of changes is counted once, at the end of the interval.
     #[tokio::test(start_paused = true)]
     async fn ready_after_boot_and_settling_then_status_coalesced() {
@@ -291,8 +331,9 @@ mod tests {
                 fake_actor(requests_rx, states.clone(), calls.clone());
                 tokio::task::spawn_local(run(notifier, bus.subscribe(), requests_tx, booted_rx));
 
-                // Changes before the boot notice are not counted.
-                change(&bus);
+                // The boot wave: counted only once the actor says it is out.
+                bus.publish(BusEvent::SupervisorState(SupervisorState::Running));
+                change(&bus, ProcessState::Starting);
                 settle().await;
                 assert_eq!(calls.get(), 0);
                 booted_tx.send(()).expect("booted");
@@ -304,7 +345,7 @@ mod tests {
                 );
 
                 *states.borrow_mut() = vec![ProcessState::Running];
-                change(&bus);
+                change(&bus, ProcessState::Running);
                 settle().await;
                 assert_eq!(
                     received(&systemd),
@@ -315,7 +356,7 @@ mod tests {
                 let before = calls.get();
                 states.borrow_mut().push(ProcessState::Fatal);
                 for _ in 0..50 {
-                    change(&bus);
+                    change(&bus, ProcessState::Running);
                     settle().await;
                 }
                 assert_eq!(calls.get(), before);
@@ -328,7 +369,8 @@ mod tests {
                 );
 
                 // A restart: RELOADING, and nothing counted until the next
-                // boot notice.
+                // boot notice; a program crashing over and over after it
+                // first got RUNNING does not hold READY=1 back.
                 bus.publish(BusEvent::SupervisorState(SupervisorState::Restarting));
                 settle().await;
                 let got = received(&systemd);
@@ -337,11 +379,17 @@ mod tests {
                     got[0].starts_with("RELOADING=1\nMONOTONIC_USEC="),
                     "{got:?}"
                 );
+                bus.publish(BusEvent::SupervisorState(SupervisorState::Running));
+                change(&bus, ProcessState::Starting);
+                change(&bus, ProcessState::Running);
+                change(&bus, ProcessState::Exited);
+                change(&bus, ProcessState::Starting);
+                *states.borrow_mut() = vec![ProcessState::Starting];
                 booted_tx.send(()).expect("booted");
                 settle().await;
                 assert_eq!(
                     received(&systemd),
-                    ["READY=1\nSTATUS=1 running, 0 starting, 0 backoff, 1 fatal, 0 stopped"]
+                    ["READY=1\nSTATUS=0 running, 1 starting, 0 backoff, 0 fatal, 0 stopped"]
                 );
                 bus.publish(BusEvent::SupervisorState(SupervisorState::Shutdown));
                 settle().await;
