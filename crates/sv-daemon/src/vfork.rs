@@ -197,6 +197,15 @@ mod tests {
 
     /// Run `sh -c script` with every option and return its stdout.
     fn run_shell(script: &str, umask: Option<u32>, dir: Option<&str>) -> (String, i32) {
+        run_shell_as(script, None, umask, dir).unwrap_or_else(|e| panic!("spawn: {e}"))
+    }
+
+    fn run_shell_as(
+        script: &str,
+        identity: Option<&crate::sys::Identity>,
+        umask: Option<u32>,
+        dir: Option<&str>,
+    ) -> std::io::Result<(String, i32)> {
         let (out_r, out_w) = std::io::pipe().unwrap();
         let (in_r, _in_w) = std::io::pipe().unwrap();
         let (in_r, out_w) = (OwnedFd::from(in_r), OwnedFd::from(out_w));
@@ -204,17 +213,61 @@ mod tests {
             program(&["/bin/sh", "-c", script]),
             [in_r.as_raw_fd(), out_w.as_raw_fd(), out_w.as_raw_fd()],
             &limits(),
-            None,
+            identity,
             umask,
             dir.map(|d| CString::new(d).unwrap()),
         );
-        let pid = spawn(&setup).unwrap();
+        let pid = spawn(&setup)?;
         drop((out_w, in_r));
         let mut text = String::new();
         std::io::BufReader::new(out_r)
             .read_to_string(&mut text)
             .unwrap();
-        (text, wait(pid))
+        Ok((text, wait(pid)))
+    }
+
+    /// The identity calls are raw syscalls (glibc's would switch every
+    /// thread of the daemon): the child becomes the user, with its groups,
+    /// and the daemon stays root; a directory only root may enter fails the
+    /// spawn after the switch, as in Supervisor.
+    #[test]
+    fn a_child_switches_user_and_the_daemon_does_not() {
+        // SAFETY: geteuid reads a number.
+        if unsafe { libc::geteuid() } != 0 {
+            panic!("this test needs root (it switches a real child's user)");
+        }
+        let nobody = crate::sys::Identity {
+            uid: 65534,
+            gid: 65534,
+            groups: vec![65534, 100],
+        };
+        let (text, status) = run_shell_as(
+            "id -u; id -g; id -G; pwd",
+            Some(&nobody),
+            Some(0o077),
+            Some("/tmp"),
+        )
+        .unwrap();
+        assert_eq!(status, 0, "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[..3], ["65534", "65534", "65534 100"], "{text}");
+        assert_eq!(lines[3], "/tmp");
+        // SAFETY: as above.
+        assert_eq!(unsafe { (libc::geteuid(), libc::getegid()) }, (0, 0));
+        let private = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            private.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        let e = run_shell_as(
+            "true",
+            Some(&nobody),
+            None,
+            Some(private.path().to_str().unwrap()),
+        )
+        .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EACCES));
     }
 
     #[test]
