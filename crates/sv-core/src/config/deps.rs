@@ -64,6 +64,22 @@ impl DepGraph {
     pub fn build<'a>(
         processes: impl IntoIterator<Item = (&'a str, &'a ProcessConfig)>,
     ) -> Result<DepGraph, Vec<DepError>> {
+        let (graph, errors) = Self::build_lenient(processes);
+        if errors.is_empty() {
+            Ok(graph)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The graph the daemon runs with: the processes of its *active*
+    /// groups, which may lack a dependency (a group not added yet) or, mixing
+    /// groups read at different times, even close a circle. Unknown names
+    /// are left out and a circle drops every edge (nothing waits), each
+    /// reported for the log.
+    pub fn build_lenient<'a>(
+        processes: impl IntoIterator<Item = (&'a str, &'a ProcessConfig)>,
+    ) -> (DepGraph, Vec<DepError>) {
         let processes: Vec<(&str, &ProcessConfig)> = processes.into_iter().collect();
         let mut by_group: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -104,19 +120,10 @@ impl DepGraph {
             .iter()
             .map(|(g, pc)| sv_api::make_namespec(g, &pc.name))
             .collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let mut dependents = vec![Vec::new(); processes.len()];
-        for (i, ds) in deps.iter().enumerate() {
-            for &d in ds {
-                dependents[d].push(i);
-            }
-        }
         let mut graph = DepGraph {
             namespecs,
             deps,
-            dependents,
+            dependents: Vec::new(),
             levels: Vec::new(),
         };
         if let Some(path) = graph.find_cycle() {
@@ -127,10 +134,17 @@ impl DepGraph {
                 .map(|r| r.section.clone())
                 .unwrap_or_default();
             let path = path.iter().map(|&i| graph.namespecs[i].clone()).collect();
-            return Err(vec![DepError::Cycle { section, path }]);
+            errors.push(DepError::Cycle { section, path });
+            graph.deps.iter_mut().for_each(Vec::clear);
+        }
+        graph.dependents = vec![Vec::new(); processes.len()];
+        for (i, ds) in graph.deps.iter().enumerate() {
+            for &d in ds {
+                graph.dependents[d].push(i);
+            }
         }
         graph.levels = graph.compute_levels();
-        Ok(graph)
+        (graph, errors)
     }
 
     /// How many processes the graph has.

@@ -99,6 +99,10 @@ impl Supervisor {
             .output_rx
             .take()
             .unwrap_or_else(|| mpsc::unbounded_channel().1);
+        let mut readiness_rx = self
+            .readiness_rx
+            .take()
+            .unwrap_or_else(|| mpsc::channel(1).1);
         self.boot();
         // Starting many programs leaves freed transient memory (argv, env
         // copies) in the allocator; give it back so the resident size
@@ -146,6 +150,7 @@ impl Supervisor {
                         self.child_output(more);
                     }
                 }
+                Some(report) = readiness_rx.recv() => self.readiness_report(report),
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
                     self.fire_due();
                 }
@@ -219,7 +224,9 @@ impl Supervisor {
                     if let Some(queued) = unanswered.take() {
                         self.requeue(key, queued);
                     }
-                    self.spawn(key)
+                    if !self.hold_for_dependencies(key) {
+                        self.spawn(key)
+                    }
                 }
                 Effect::Signal { pid, signal } => match self.spawner.signal(pid, signal) {
                     Ok(()) => {}
@@ -266,6 +273,8 @@ impl Supervisor {
                         if listener_running {
                             self.dispatch_pool(&pool);
                         }
+                        self.readiness_changed(key, from, to);
+                        self.dependency_changed(key, from, to);
                     }
                 }
             }
@@ -276,6 +285,16 @@ impl Supervisor {
     }
 
     fn spawn(&mut self, key: ProcKey) {
+        let Some(config) = self.table.process(key).map(|p| p.config.clone()) else {
+            return;
+        };
+        let config = match self.spawn_config(key, &config) {
+            Ok(config) => config,
+            Err(error) => {
+                let _ = self.step(key, Input::SpawnFailed { error });
+                return;
+            }
+        };
         let Some(managed) = self.table.get_mut(key) else {
             return;
         };
@@ -285,12 +304,9 @@ impl Supervisor {
             .find(|g| g.def.name == managed.process.group)
             .and_then(|g| g.socket.as_ref())
             .map(|(_, fd)| fd);
-        let result = self.spawner.spawn(
-            &self.spawn_ctx,
-            &managed.process.group,
-            &managed.process.config,
-            socket,
-        );
+        let result = self
+            .spawner
+            .spawn(&self.spawn_ctx, &managed.process.group, &config, socket);
         match result {
             Ok(child) => {
                 if let Some(listener) = managed.listener.as_mut() {
@@ -319,6 +335,7 @@ impl Supervisor {
                     ));
                 }
                 self.table.bind_pid(child.pid, key);
+                self.start_readiness(key, child.pid);
                 let _ = self.step(key, Input::Spawned { pid: child.pid });
             }
             Err(error) => {
@@ -343,6 +360,7 @@ impl Supervisor {
                     }
                     let _ = self.output_tx.send(ChildOutput::Reaped { key, status });
                 }
+                None if self.readiness.reaped(pid, status) => {}
                 None => {
                     let (_, msg) = status.decode();
                     self.log.debug(&format!("reaped unknown pid {pid} ({msg})"));

@@ -138,6 +138,7 @@ impl Supervisor {
             _ => None,
         };
         let name = def.name.clone();
+        self.deps.invalidate();
         self.groups.push(Group {
             def,
             members,
@@ -154,7 +155,9 @@ impl Supervisor {
         };
         let group = self.groups.remove(index);
         self.hub.remove_pool(name);
+        self.deps.invalidate();
         for key in &group.members {
+            self.readiness.forget(*key);
             self.table.remove(*key);
         }
         if let Some((socket, fd)) = group.socket {

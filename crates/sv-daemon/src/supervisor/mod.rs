@@ -14,6 +14,9 @@
 //!   answered later (`wait=true`); [`info`](self::info): the records
 //!   reported; [`error`](self::error): [`OpError`], the one fault mapping;
 //! * [`stopping`](self::stopping): shutdown and restart waves;
+//! * [`dependencies`](self::dependencies) and [`ready`](self::ready):
+//!   `depends_on` (holding, releasing, failing, stopping dependents) and
+//!   `ready_when` (notify sockets, probes, their reports);
 //! * [`event_glue`](self::event_glue) and [`bus`](self::bus): the bus,
 //!   listener pools, pipe output, ticks.
 
@@ -33,11 +36,13 @@ use crate::spawner::{OsSpawner, Spawner};
 
 mod actor;
 mod bus;
+mod dependencies;
 mod error;
 mod event_glue;
 mod groups;
 mod info;
 mod ops;
+mod ready;
 mod stopping;
 mod table;
 #[cfg(test)]
@@ -150,6 +155,11 @@ pub struct Supervisor {
     recorder: Option<crate::leftovers::Recorder>,
     /// When the children's record is next rewritten (changes coalesce).
     record_due: Option<Mono>,
+    /// `depends_on` over the active groups.
+    deps: dependencies::DepIndex,
+    /// `ready_when` probes and notify sockets.
+    readiness: crate::readiness::Readiness,
+    readiness_rx: Option<mpsc::Receiver<crate::readiness::Message>>,
 }
 
 impl Supervisor {
@@ -175,6 +185,7 @@ impl Supervisor {
         let configured = GroupDef::from_config(std::mem::take(&mut config.groups));
         let (output_tx, output_rx) = mpsc::unbounded_channel();
         let Kept { log, event_serial } = kept;
+        let (readiness, readiness_rx) = crate::readiness::Readiness::new();
         Supervisor {
             config,
             configured,
@@ -201,6 +212,9 @@ impl Supervisor {
             signal_error: None,
             recorder: seams.children_file.map(crate::leftovers::Recorder::new),
             record_due: None,
+            deps: dependencies::DepIndex::default(),
+            readiness,
+            readiness_rx: Some(readiness_rx),
         }
     }
 

@@ -1,0 +1,185 @@
+//! `depends_on` in the actor (docs/readiness.md): a process about to spawn
+//! whose dependencies are not ready is held (STARTING without a child) and
+//! its dependencies are started; every state change of a dependency
+//! releases, fails (FATAL dependency) or stops (`stop_with_dependencies`)
+//! the processes that depend on it. The graph ([`DepGraph`], pure) is built
+//! over the active groups, again only after groups were added or removed.
+//!
+//! With no `depends_on` anywhere the graph has no edges and none of this
+//! does anything: the daemon behaves exactly like Supervisor.
+
+use std::collections::HashMap;
+
+use sv_core::config::deps::DepGraph;
+use sv_core::process::{Input, State};
+
+use super::Supervisor;
+use super::table::ProcKey;
+
+/// The graph over the active processes, and the keys of its indices.
+#[derive(Default)]
+pub(crate) struct DepIndex {
+    graph: DepGraph,
+    keys: Vec<ProcKey>,
+    index: HashMap<ProcKey, usize>,
+    /// Groups came or went since the graph was built.
+    stale: bool,
+}
+
+impl DepIndex {
+    /// Groups were added or removed: rebuild before the next use.
+    pub(crate) fn invalidate(&mut self) {
+        self.stale = true;
+    }
+}
+
+impl Supervisor {
+    fn refresh_deps(&mut self) {
+        if !self.deps.stale {
+            return;
+        }
+        let mut keys = Vec::new();
+        let mut procs = Vec::new();
+        for group in &self.groups {
+            for &key in &group.members {
+                if let Some(p) = self.table.process(key) {
+                    keys.push(key);
+                    procs.push((group.def.name.as_str(), &*p.config));
+                }
+            }
+        }
+        let (graph, problems) = DepGraph::build_lenient(procs);
+        for problem in problems {
+            // The loader refused these in a config; among active groups they
+            // mean a dependency's group is not added (yet).
+            self.log.warn(&format!(
+                "[{}] {problem} (among the active groups)",
+                problem.section()
+            ));
+        }
+        let index = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        self.deps = DepIndex {
+            graph,
+            keys,
+            index,
+            stale: false,
+        };
+    }
+
+    /// The dependencies of `key` that are not ready, as keys.
+    fn unmet(&self, key: ProcKey) -> Vec<ProcKey> {
+        let Some(&i) = self.deps.index.get(&key) else {
+            return Vec::new();
+        };
+        self.deps
+            .graph
+            .dependencies(i)
+            .iter()
+            .map(|&d| self.deps.keys[d])
+            .filter(|&dk| {
+                !self
+                    .table
+                    .process(dk)
+                    .is_some_and(|p| p.satisfies_dependents())
+            })
+            .collect()
+    }
+
+    fn namespec_of(&self, key: ProcKey) -> String {
+        self.table
+            .process(key)
+            .map(|p| p.namespec())
+            .unwrap_or_default()
+    }
+
+    /// In place of a spawn: hold `key` if a dependency is not ready, and
+    /// start the dependencies that are not on their way. Whether it was held.
+    pub(super) fn hold_for_dependencies(&mut self, key: ProcKey) -> bool {
+        self.refresh_deps();
+        if !self.deps.graph.has_edges() {
+            return false;
+        }
+        let unmet = self.unmet(key);
+        let Some(&first) = unmet.first() else {
+            return false;
+        };
+        let waiting_for = self.namespec_of(first);
+        let held = self
+            .table
+            .get_mut(key)
+            .is_some_and(|m| m.process.hold(waiting_for));
+        if !held {
+            return false;
+        }
+        for dep in unmet {
+            let stopped = self
+                .table
+                .state(dep)
+                .is_some_and(|s| matches!(s, State::Stopped | State::Exited | State::Fatal));
+            if stopped {
+                let _ = self.step(dep, Input::Start);
+            }
+        }
+        true
+    }
+
+    /// `key` went from `from` to `to`: release, fail or stop what depends on it.
+    pub(super) fn dependency_changed(&mut self, key: ProcKey, from: State, to: State) {
+        self.refresh_deps();
+        if !self.deps.graph.has_edges() {
+            return;
+        }
+        let Some(&i) = self.deps.index.get(&key) else {
+            return;
+        };
+        let dependents: Vec<ProcKey> = self
+            .deps
+            .graph
+            .dependents(i)
+            .iter()
+            .map(|&j| self.deps.keys[j])
+            .collect();
+        let satisfied = self
+            .table
+            .process(key)
+            .is_some_and(|p| p.satisfies_dependents());
+        let name = self.namespec_of(key);
+        for dependent in dependents {
+            let Some(p) = self.table.process(dependent) else {
+                continue;
+            };
+            if p.is_held() {
+                if to == State::Fatal {
+                    let error = format!("dependency {name} entered FATAL");
+                    let _ = self.step(dependent, Input::DependencyFailed { error });
+                } else if satisfied {
+                    match self.unmet(dependent).first() {
+                        None => {
+                            let _ = self.step(dependent, Input::Release);
+                        }
+                        Some(&next) => {
+                            let next = self.namespec_of(next);
+                            if let Some(m) = self.table.get_mut(dependent) {
+                                m.process.hold(next);
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let stop_with = p
+                .config
+                .readiness
+                .as_ref()
+                .is_some_and(|r| r.stop_with_dependencies);
+            let left = matches!(from, State::Running | State::Exited) && !satisfied;
+            if stop_with && left && p.state().is_running() && p.state() != State::Stopping {
+                self.log.info(&format!(
+                    "stopping {}: its dependency {name} stopped (stop_with_dependencies)",
+                    p.name()
+                ));
+                let _ = self.step(dependent, Input::Stop);
+            }
+        }
+    }
+}
