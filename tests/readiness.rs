@@ -334,3 +334,33 @@ fn cycles_and_unknown_names_are_refused_at_their_line() {
         "{stderr}"
     );
 }
+
+/// Supervisor 4.3.0 ignores keys it does not know, so a config with ours
+/// still loads there (the processes then start without waiting).
+#[test]
+fn supervisor_4_3_loads_a_config_with_the_new_keys() {
+    let dir = bin::tempdir();
+    let conf = dir.path().join("portable.conf");
+    fs::write(
+        &conf,
+        "[supervisord]\n[program:db]\ncommand=/bin/true\nready_when=tcp:127.0.0.1:5432\nready_timeout=30\n\
+         [program:api]\ncommand=/bin/true\ndepends_on=db\nready_when=notify\nwatchdog_secs=10\nstop_with_dependencies=true\n\
+         [program:logs]\ncommand=/bin/true\nready_when=log:ready\n[program:x]\ncommand=/bin/true\nready_when=exec:/bin/true\n",
+    )
+    .unwrap();
+    let script = "import sys\nfrom supervisor.options import ServerOptions\no = ServerOptions()\no.realize(['-c', sys.argv[1]])\nprint(sorted(g.name for g in o.process_group_configs))\n";
+    let out = support::command::new(support::reference::python())
+        .args(["-c", script, conf.to_str().unwrap()])
+        .output()
+        .expect("run the reference");
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.trim(), "['api', 'db', 'logs', 'x']");
+    // And ours reads the same file.
+    let ours = run(
+        SUPERVISORD,
+        &["--check-config", "-c", conf.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(ours.status.success(), "{}", texts(&ours).1);
+}
