@@ -364,3 +364,38 @@ fn supervisor_4_3_loads_a_config_with_the_new_keys() {
     );
     assert!(ours.status.success(), "{}", texts(&ours).1);
 }
+
+/// Shutdown and `stopAllProcesses` stop dependents before their
+/// dependencies, whatever the priorities say (db has the highest priority
+/// number, so Supervisor's own order would stop it first).
+#[test]
+fn everything_stops_dependents_first() {
+    let body = "[program:db]\ncommand=python3 @DIR@/child.py db plain\nstartsecs=0\npriority=900\n\
+         [program:api]\ncommand=python3 @DIR@/child.py api plain\ndepends_on=db\nready_when=log:^started\nstartsecs=0\npriority=5\n\
+         [program:worker]\ncommand=python3 @DIR@/child.py worker plain\ndepends_on=api\nready_when=log:^started\nstartsecs=0\npriority=1\n";
+    let rig = Rig::start(body);
+    rig.wait_status("worker", "RUNNING");
+    rig.wait_order(3);
+    let out = rig.ctl(&["stop", "all"]);
+    assert!(out.contains("db: stopped"), "{out}");
+    assert_eq!(
+        rig.wait_order(6)[3..],
+        ["stop worker", "stop api", "stop db"],
+        "stopAllProcesses"
+    );
+    let out = rig.ctl(&["start", "all"]);
+    assert!(out.contains("worker: started"), "{out}");
+    rig.wait_order(9);
+    let mut d = rig.d;
+    d.shutdown();
+    let order: Vec<String> = fs::read_to_string(d.dir.path().join("order"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        order[9..],
+        ["stop worker", "stop api", "stop db"],
+        "shutdown"
+    );
+}

@@ -22,7 +22,6 @@ use super::table::ProcKey;
 use super::waiters::Waiter;
 use super::{BusEvent, Kept, Op, Outcome, Supervisor};
 use crate::capture::{self, ChildOutput};
-use crate::sys;
 
 /// The signals supervisord acts on besides SIGCHLD (all `None` when the
 /// daemon is embedded and stopped by its shutdown future).
@@ -104,10 +103,6 @@ impl Supervisor {
             .take()
             .unwrap_or_else(|| mpsc::channel(1).1);
         self.boot();
-        // Starting many programs leaves freed transient memory (argv, env
-        // copies) in the allocator; give it back so the resident size
-        // reflects what the daemon keeps.
-        sys::release_free_memory();
 
         loop {
             if let Some(outcome) = self.finished() {
@@ -116,34 +111,42 @@ impl Supervisor {
             }
             self.record_children(false);
             let wake = self.next_wake().map(|m| self.origin + m);
+            // During the boot wave only requests and supervisord's own
+            // signals are taken between batches (see `boot.rs`).
+            let booting = self.booting();
             tokio::select! {
                 biased;
-                _ = next(sigchld.as_mut()) => {
+                _ = next(sigchld.as_mut()), if !booting => {
                     // Supervisor's line for each pass of its loop that saw
                     // SIGCHLD (deliveries that arrive together are one).
                     self.log.debug("received SIGCHLD indicating a child quit");
                     self.reap();
                 }
-                _ = notified(exit_notice.as_deref()) => self.reap(),
+                _ = notified(exit_notice.as_deref()), if !booting => self.reap(),
                 _ = next(signals.term.as_mut()) => self.request_shutdown("SIGTERM"),
                 _ = next(signals.int.as_mut()) => self.request_shutdown("SIGINT"),
                 _ = next(signals.quit.as_mut()) => self.request_shutdown("SIGQUIT"),
                 _ = next(signals.hup.as_mut()) => self.request_restart(),
                 _ = next(signals.usr2.as_mut()) => self.reopen_logs(),
                 Some(op) = requests.recv() => {
-                    self.handle(op);
+                    let mut batch = vec![op];
                     // One RPC's batch (stopProcessGroup, stopAllProcesses
                     // send one op per process before the actor runs) is
                     // handled in one go, then the stops report: Supervisor
                     // kills every process of the batch first and only then
                     // logs "waiting for x to stop" for each.
                     while let Ok(more) = requests.try_recv() {
-                        self.handle(more);
+                        batch.push(more);
+                    }
+                    // stopAllProcesses: dependents first (docs/readiness.md).
+                    self.order_stop_batch(&mut batch);
+                    for op in batch {
+                        self.handle(op);
                     }
                     let now = self.now().mono;
                     self.report_stopping_waiters(now);
                 }
-                Some(output) = output_rx.recv() => {
+                Some(output) = output_rx.recv(), if !booting => {
                     self.child_output(output);
                     // Take what else is waiting in one go.
                     while let Ok(more) = output_rx.try_recv() {
@@ -151,19 +154,17 @@ impl Supervisor {
                     }
                 }
                 Some(report) = readiness_rx.recv() => self.readiness_report(report),
-                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() && !booting => {
                     self.fire_due();
+                }
+                // Let the servers and the other tasks run, then the next
+                // batch (a branch that is always ready would never let
+                // the runtime schedule anything else).
+                _ = tokio::task::yield_now(), if booting => {
+                    self.boot_step();
                 }
             }
         }
-    }
-
-    /// Supervisor's start: the groups by priority, SUPERVISOR_STATE_CHANGE_RUNNING,
-    /// then every autostart process.
-    pub(super) fn boot(&mut self) {
-        self.add_groups();
-        self.emit(BusEvent::SupervisorState(SupervisorState::Running));
-        self.autostart();
     }
 
     fn next_wake(&self) -> Option<Mono> {
@@ -190,8 +191,29 @@ impl Supervisor {
         } else {
             InputKind::Other
         };
+        let was_stopped = managed.process.state().is_stopped();
         match managed.process.step(input, now, autospawn) {
             Ok(effects) => {
+                // The counters behind "is this group / wave / everything
+                // stopped?", kept here, where every state change happens.
+                let state = managed.process.state();
+                if was_stopped != state.is_stopped() {
+                    let group = self.groups.get_mut(&managed.process.group);
+                    if state.is_stopped() {
+                        self.live = self.live.saturating_sub(1);
+                        if let Some(group) = group {
+                            group.live = group.live.saturating_sub(1);
+                        }
+                    } else {
+                        self.live += 1;
+                        if let Some(group) = group {
+                            group.live += 1;
+                        }
+                    }
+                }
+                if let Some(plan) = self.stopping.as_mut() {
+                    plan.observe(key, was_stopped, state);
+                }
                 let changed = effects
                     .iter()
                     .any(|e| matches!(e, Effect::StateChanged { .. }));
@@ -300,8 +322,7 @@ impl Supervisor {
         };
         let socket = self
             .groups
-            .iter()
-            .find(|g| g.def.name == managed.process.group)
+            .get(&managed.process.group)
             .and_then(|g| g.socket.as_ref())
             .map(|(_, fd)| fd);
         let result = self

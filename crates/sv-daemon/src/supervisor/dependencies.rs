@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use sv_core::config::deps::DepGraph;
 use sv_core::process::{Input, State};
 
-use super::Supervisor;
 use super::table::ProcKey;
+use super::{Op, Supervisor};
 
 /// The graph over the active processes, and the keys of its indices.
 #[derive(Default)]
@@ -24,6 +24,8 @@ pub(crate) struct DepIndex {
     index: HashMap<ProcKey, usize>,
     /// Groups came or went since the graph was built.
     stale: bool,
+    /// Stops put off until the process's dependents have stopped.
+    deferred: Vec<ProcKey>,
 }
 
 impl DepIndex {
@@ -34,13 +36,14 @@ impl DepIndex {
 }
 
 impl Supervisor {
-    fn refresh_deps(&mut self) {
+    /// Rebuild the graph if groups came or went.
+    pub(super) fn refresh_deps(&mut self) {
         if !self.deps.stale {
             return;
         }
         let mut keys = Vec::new();
         let mut procs = Vec::new();
-        for group in &self.groups {
+        for group in self.groups.iter() {
             for &key in &group.members {
                 if let Some(p) = self.table.process(key) {
                     keys.push(key);
@@ -58,12 +61,99 @@ impl Supervisor {
             ));
         }
         let index = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        let deferred = std::mem::take(&mut self.deps.deferred);
         self.deps = DepIndex {
             graph,
             keys,
             index,
             stale: false,
+            deferred,
         };
+    }
+
+    /// The process's dependency level as of the last refresh (0 without
+    /// dependencies): stop waves go from the highest level down.
+    pub(super) fn dep_level(&self, key: ProcKey) -> u32 {
+        self.deps
+            .index
+            .get(&key)
+            .map_or(0, |&i| self.deps.graph.level(i))
+    }
+
+    fn dependents_of(&self, key: ProcKey) -> Vec<ProcKey> {
+        match self.deps.index.get(&key) {
+            Some(&i) => self
+                .deps
+                .graph
+                .dependents(i)
+                .iter()
+                .map(|&j| self.deps.keys[j])
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn dependents_stopping(&self, key: ProcKey) -> bool {
+        self.dependents_of(key).into_iter().any(|d| {
+            self.table.state(d) == Some(State::Stopping) || self.deps.deferred.contains(&d)
+        })
+    }
+
+    /// A stop of `key` while processes that depend on it are stopping waits
+    /// for them (`stopAllProcesses` stops dependents first). Whether it was
+    /// put off.
+    pub(super) fn defer_stop(&mut self, key: ProcKey) -> bool {
+        self.refresh_deps();
+        if !self.deps.graph.has_edges() || !self.dependents_stopping(key) {
+            return false;
+        }
+        if !self.deps.deferred.contains(&key) {
+            self.log.debug(&format!(
+                "stopping {} once what depends on it has stopped",
+                self.namespec_of(key)
+            ));
+            self.deps.deferred.push(key);
+        }
+        true
+    }
+
+    /// Carry out the put-off stops whose dependents have all stopped.
+    fn release_deferred_stops(&mut self) {
+        if self.deps.deferred.is_empty() {
+            return;
+        }
+        let deferred = std::mem::take(&mut self.deps.deferred);
+        for key in deferred {
+            if !self.table.state(key).is_some_and(State::is_running) {
+                continue;
+            }
+            if self.dependents_stopping(key) {
+                self.deps.deferred.push(key);
+            } else {
+                let _ = self.step(key, Input::Stop);
+            }
+        }
+    }
+
+    /// Within one batch of requests, consecutive stops go dependents first
+    /// (highest dependency level first; otherwise the order they came in).
+    pub(super) fn order_stop_batch(&mut self, batch: &mut [Op]) {
+        if batch.len() < 2 {
+            return;
+        }
+        self.refresh_deps();
+        if !self.deps.graph.has_edges() {
+            return;
+        }
+        let level = |s: &Self, op: &Op| match op {
+            Op::Stop { spec, .. } => s.resolve(spec).map_or(0, |k| s.dep_level(k)),
+            _ => 0,
+        };
+        for run in
+            batch.chunk_by_mut(|a, b| matches!(a, Op::Stop { .. }) && matches!(b, Op::Stop { .. }))
+        {
+            run.sort_by_key(|op| std::cmp::Reverse(level(self, op)));
+        }
     }
 
     /// The dependencies of `key` that are not ready, as keys.
@@ -123,11 +213,15 @@ impl Supervisor {
         true
     }
 
-    /// `key` went from `from` to `to`: release, fail or stop what depends on it.
+    /// `key` went from `from` to `to`: release, fail or stop what depends on
+    /// it, and carry out stops that waited for it.
     pub(super) fn dependency_changed(&mut self, key: ProcKey, from: State, to: State) {
         self.refresh_deps();
         if !self.deps.graph.has_edges() {
             return;
+        }
+        if from == State::Stopping {
+            self.release_deferred_stops();
         }
         let Some(&i) = self.deps.index.get(&key) else {
             return;
