@@ -24,6 +24,9 @@ pub(crate) struct DepIndex {
     index: HashMap<ProcKey, usize>,
     /// Groups came or went since the graph was built.
     stale: bool,
+    /// Whether anything depends on anything (cached: checked at every
+    /// state change, so it must cost nothing when nobody uses `depends_on`).
+    edges: bool,
     /// Stops put off until the process's dependents have stopped.
     deferred: Vec<ProcKey>,
 }
@@ -39,6 +42,23 @@ impl Supervisor {
     /// Rebuild the graph if groups came or went.
     pub(super) fn refresh_deps(&mut self) {
         if !self.deps.stale {
+            return;
+        }
+        self.deps.stale = false;
+        let anyone = self.groups.iter().any(|g| {
+            g.def.processes.iter().any(|pc| {
+                pc.readiness
+                    .as_ref()
+                    .is_some_and(|r| !r.depends_on.is_empty())
+            })
+        });
+        if !anyone {
+            // No graph at all: Supervisor's behaviour, no memory spent.
+            let deferred = std::mem::take(&mut self.deps.deferred);
+            self.deps = DepIndex {
+                deferred,
+                ..DepIndex::default()
+            };
             return;
         }
         let mut keys = Vec::new();
@@ -63,6 +83,7 @@ impl Supervisor {
         let index = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
         let deferred = std::mem::take(&mut self.deps.deferred);
         self.deps = DepIndex {
+            edges: graph.has_edges(),
             graph,
             keys,
             index,
@@ -104,7 +125,7 @@ impl Supervisor {
     /// put off.
     pub(super) fn defer_stop(&mut self, key: ProcKey) -> bool {
         self.refresh_deps();
-        if !self.deps.graph.has_edges() || !self.dependents_stopping(key) {
+        if !self.deps.edges || !self.dependents_stopping(key) {
             return false;
         }
         if !self.deps.deferred.contains(&key) {
@@ -142,7 +163,7 @@ impl Supervisor {
             return;
         }
         self.refresh_deps();
-        if !self.deps.graph.has_edges() {
+        if !self.deps.edges {
             return;
         }
         let level = |s: &Self, op: &Op| match op {
@@ -186,7 +207,7 @@ impl Supervisor {
     /// start the dependencies that are not on their way. Whether it was held.
     pub(super) fn hold_for_dependencies(&mut self, key: ProcKey) -> bool {
         self.refresh_deps();
-        if !self.deps.graph.has_edges() {
+        if !self.deps.edges {
             return false;
         }
         let unmet = self.unmet(key);
@@ -217,7 +238,7 @@ impl Supervisor {
     /// it, and carry out stops that waited for it.
     pub(super) fn dependency_changed(&mut self, key: ProcKey, from: State, to: State) {
         self.refresh_deps();
-        if !self.deps.graph.has_edges() {
+        if !self.deps.edges {
             return;
         }
         if from == State::Stopping {
