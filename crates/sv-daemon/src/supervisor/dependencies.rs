@@ -19,14 +19,14 @@ use super::{Op, Supervisor};
 /// The graph over the active processes, and the keys of its indices.
 #[derive(Default)]
 pub(crate) struct DepIndex {
-    graph: DepGraph,
+    pub(super) graph: DepGraph,
     keys: Vec<ProcKey>,
     index: HashMap<ProcKey, usize>,
     /// Groups came or went since the graph was built.
     stale: bool,
     /// Whether anything depends on anything (cached: checked at every
     /// state change, so it must cost nothing when nobody uses `depends_on`).
-    edges: bool,
+    pub(super) edges: bool,
     /// Stops put off until the process's dependents have stopped.
     deferred: Vec<ProcKey>,
 }
