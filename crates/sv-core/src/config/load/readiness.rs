@@ -275,6 +275,21 @@ mod tests {
     fn a_section_without_the_keys_is_supervisors() {
         let config = load_text("[supervisord]\n[program:w]\ncommand=w\n").unwrap();
         assert_eq!(config.groups[0].processes[0].readiness, None);
+        let dumped = crate::config::dump::to_json(&config);
+        assert!(!dumped.to_string().contains("readiness"));
+    }
+
+    #[test]
+    fn the_dump_shows_the_keys_when_used() {
+        let config = load_text(
+            "[supervisord]\n[program:db]\ncommand=db\nready_when=tcp:127.0.0.1:5432\n[program:w]\ncommand=w\ndepends_on=db\n",
+        )
+        .unwrap();
+        let dumped = crate::config::dump::to_json(&config).to_string();
+        assert!(
+            dumped.contains(r#""readiness":{"depends_on":[],"ready_when":"tcp:127.0.0.1:5432","ready_timeout":60,"watchdog_secs":null,"stop_with_dependencies":false}"#),
+            "{dumped}"
+        );
     }
 
     #[test]
