@@ -225,28 +225,7 @@ pub struct Process {
     pub administrative_stop: bool,
     /// Readiness and dependencies (docs/readiness.md); all `false`/`None`
     /// for a process without our options.
-    readiness: ReadinessState,
-}
-
-/// Where a process with `ready_when` or `depends_on` is on its way to
-/// RUNNING, and what its child last said (`STATUS=`).
-#[derive(Debug, Clone, Default)]
-struct ReadinessState {
-    /// STARTING without a child: waiting for dependencies to be ready.
-    held: bool,
-    /// What STARTING waits for (a dependency's name, or `ready_when`'s
-    /// text), for the description.
-    waiting_for: Option<String>,
-    /// The current child passed its readiness check.
-    ready: bool,
-    /// The current child is being stopped because it was not ready in
-    /// time: its exit is a failed start (BACKOFF).
-    failed_start: bool,
-    /// The current child is being stopped because it missed its watchdog:
-    /// start it again once it has exited.
-    watchdog_restart: bool,
-    /// The child's last `STATUS=`.
-    status: Option<String>,
+    readiness: readiness::ReadinessState,
 }
 
 impl Process {
@@ -266,7 +245,7 @@ impl Process {
             exitstatus: None,
             spawnerr: None,
             administrative_stop: false,
-            readiness: ReadinessState::default(),
+            readiness: readiness::ReadinessState::default(),
         }
     }
 
@@ -479,7 +458,7 @@ impl Process {
         self.laststart = Some(now.mono);
         self.laststart_wall = now.wall;
         self.deadline = None;
-        self.readiness = ReadinessState::default();
+        self.readiness = readiness::ReadinessState::default();
         self.change_state(State::Starting, true, fx);
         fx.push(Effect::Spawn);
         Ok(())
@@ -501,27 +480,6 @@ impl Process {
             // Supervisor retries once `now > delay`, delay = now + backoff.
             self.arm(now.mono + Duration::from_secs(u64::from(self.backoff)), fx);
         }
-    }
-
-    /// STARTING → RUNNING: the startsecs deadline passed (and the child is
-    /// ready, when it has to be).
-    fn enter_running(&mut self, now: Now, fx: &mut Vec<Effect>) {
-        self.backoff = 0;
-        self.readiness.waiting_for = None;
-        self.change_state(State::Running, true, fx);
-        let message = match self.ready_when() {
-            Some(how) => format!(
-                "success: {} entered RUNNING state, process is ready ({how})",
-                self.name()
-            ),
-            None => format!(
-                "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                self.name(),
-                self.config.startsecs
-            ),
-        };
-        self.log(fx, LogLevel::Info, message);
-        self.arm_watchdog(now, fx);
     }
 
     fn give_up(&mut self, fx: &mut Vec<Effect>) {

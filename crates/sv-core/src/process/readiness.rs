@@ -22,7 +22,49 @@ use super::Input;
 use super::{Effect, Now, Process, State};
 use crate::config::LogLevel;
 
+/// Where a process with `ready_when` or `depends_on` is on its way to
+/// RUNNING, and what its child last said (`STATUS=`).
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReadinessState {
+    /// STARTING without a child: waiting for dependencies to be ready.
+    pub(super) held: bool,
+    /// What STARTING waits for (a dependency's name, or `ready_when`'s
+    /// text), for the description.
+    pub(super) waiting_for: Option<String>,
+    /// The current child passed its readiness check.
+    pub(super) ready: bool,
+    /// The current child is being stopped because it was not ready in
+    /// time: its exit is a failed start (BACKOFF).
+    pub(super) failed_start: bool,
+    /// The current child is being stopped because it missed its watchdog:
+    /// start it again once it has exited.
+    pub(super) watchdog_restart: bool,
+    /// The child's last `STATUS=`.
+    pub(super) status: Option<String>,
+}
+
 impl Process {
+    /// STARTING → RUNNING: the startsecs deadline passed (and the child is
+    /// ready, when it has to be).
+    pub(super) fn enter_running(&mut self, now: Now, fx: &mut Vec<Effect>) {
+        self.backoff = 0;
+        self.readiness.waiting_for = None;
+        self.change_state(State::Running, true, fx);
+        let message = match self.ready_when() {
+            Some(how) => format!(
+                "success: {} entered RUNNING state, process is ready ({how})",
+                self.name()
+            ),
+            None => format!(
+                "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                self.name(),
+                self.config.startsecs
+            ),
+        };
+        self.log(fx, LogLevel::Info, message);
+        self.arm_watchdog(now, fx);
+    }
+
     /// Hold a process that is STARTING without a child because its
     /// dependencies are not ready; `waiting_for` names what it waits for
     /// (shown as `waiting for …`). The daemon calls it instead of carrying
