@@ -14,6 +14,8 @@
 //!   and TICK slices, one file each.
 //! * [`process`]: the process state machine (states, transitions, backoff,
 //!   stop escalation) as a pure function returning effects.
+//! * [`notify`]: systemd's `sd_notify` datagrams as a child sends them
+//!   (`READY=1`, `STATUS=…`, `WATCHDOG=1`, …), parsed.
 //! * [`reread`]: `reloadConfig`'s comparison of re-read groups with the
 //!   active ones.
 //! * [`logtext`]: read/tail windows of log files, `strip_ansi`, and the
@@ -32,6 +34,7 @@
 pub mod config;
 pub mod events;
 pub mod logtext;
+pub mod notify;
 pub mod process;
 pub mod pyfmt;
 pub mod pypath;

@@ -119,6 +119,24 @@ pub enum Input {
         /// `kill`'s error text.
         error: String,
     },
+    /// A held process's dependencies are all ready: spawn it now
+    /// (see [`Process::hold`]).
+    Release,
+    /// A held process's dependency failed (FATAL): it does not start.
+    DependencyFailed {
+        /// Why, shown as its `spawnerr` (and so its description).
+        error: String,
+    },
+    /// The readiness probe succeeded (`ready_when`), or the child sent
+    /// `READY=1`.
+    Ready,
+    /// The child sent `WATCHDOG=1`: it is alive.
+    Watchdog,
+    /// The child sent `STATUS=…` (shown in its description).
+    Status {
+        /// The text, already bounded by the daemon.
+        text: String,
+    },
 }
 
 /// What the daemon must do.
@@ -205,6 +223,9 @@ pub struct Process {
     spawnerr: Option<String>,
     /// Stopped by an operator (not by itself or by giving up).
     pub administrative_stop: bool,
+    /// Readiness and dependencies (docs/readiness.md); all `false`/`None`
+    /// for a process without our options.
+    readiness: readiness::ReadinessState,
 }
 
 impl Process {
@@ -224,6 +245,7 @@ impl Process {
             exitstatus: None,
             spawnerr: None,
             administrative_stop: false,
+            readiness: readiness::ReadinessState::default(),
         }
     }
 
@@ -316,6 +338,7 @@ impl Process {
                     LogLevel::Info,
                     format!("spawned: '{}' with pid {pid}", self.name()),
                 );
+                self.readiness.waiting_for = self.ready_when();
                 let startsecs = Duration::from_secs(self.config.startsecs.max(0) as u64);
                 self.arm(now.mono + startsecs, &mut fx);
             }
@@ -362,6 +385,11 @@ impl Process {
                     signal,
                 });
             }
+            Input::Release => self.release(now, &mut fx),
+            Input::DependencyFailed { error } => self.dependency_failed(error, &mut fx),
+            Input::Ready => self.ready(now, &mut fx),
+            Input::Watchdog => self.watchdog(now, &mut fx),
+            Input::Status { text } => self.readiness.status = Some(text),
             Input::SignalFailed { error } => {
                 // Supervisor moves the process to UNKNOWN and forgets its
                 // pid, which orphans a live child and breaks stop and start.
@@ -430,6 +458,7 @@ impl Process {
         self.laststart = Some(now.mono);
         self.laststart_wall = now.wall;
         self.deadline = None;
+        self.readiness = readiness::ReadinessState::default();
         self.change_state(State::Starting, true, fx);
         fx.push(Effect::Spawn);
         Ok(())
@@ -460,6 +489,11 @@ impl Process {
     }
 
     fn stop(&mut self, now: Now, fx: &mut Vec<Effect>) -> Result<(), Refused> {
+        if self.readiness.held {
+            self.administrative_stop = true;
+            self.unhold(State::Stopped, fx);
+            return Ok(());
+        }
         if self.state == State::Stopping {
             // Already on its way down; the SIGKILL deadline stands.
             return Ok(());
@@ -530,15 +564,13 @@ impl Process {
         self.deadline = None;
         match self.state {
             State::Starting => {
-                self.backoff = 0;
-                self.change_state(State::Running, true, fx);
-                let message = format!(
-                    "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
-                    self.name(),
-                    self.config.startsecs
-                );
-                self.log(fx, LogLevel::Info, message);
+                if self.awaits_readiness() {
+                    self.readiness_deadline(now, fx);
+                } else {
+                    self.enter_running(now, fx);
+                }
             }
+            State::Running => self.watchdog_missed(now, fx),
             // BACKOFF → STARTING: the retry (never while shutting down).
             State::Backoff if autospawn => {
                 let _ = self.start(now, fx);
@@ -578,10 +610,23 @@ impl Process {
             .laststart
             .is_some_and(|start| now.mono.saturating_sub(start) < startsecs);
         let exit_expected = self.config.exitcodes.contains(&es);
+        let not_ready = self.awaits_readiness();
         self.deadline = None;
         // As in Supervisor, the pid is cleared only after the state-change
         // events, which report the pid of the child that just ended.
-        if self.killing {
+        if self.killing && self.readiness.failed_start {
+            // Stopped because it was not ready in time: a failed start.
+            self.killing = false;
+            self.readiness.failed_start = false;
+            self.pid = 0;
+            self.exitstatus = None;
+            self.log(
+                fx,
+                LogLevel::Info,
+                format!("stopped: {} ({msg})", self.name()),
+            );
+            self.enter_backoff(now, fx);
+        } else if self.killing {
             self.killing = false;
             self.exitstatus = Some(es);
             self.change_state(State::Stopped, true, fx);
@@ -592,10 +637,17 @@ impl Process {
                 LogLevel::Warn
             };
             self.log(fx, level, format!("stopped: {} ({msg})", self.name()));
-        } else if too_quickly && self.state == State::Starting {
+            if std::mem::take(&mut self.readiness.watchdog_restart) && autospawn {
+                self.start(now, fx)?;
+            }
+        } else if (too_quickly || not_ready) && self.state == State::Starting {
             self.pid = 0;
             self.exitstatus = None;
-            self.spawnerr = Some("Exited too quickly (process log may have details)".to_string());
+            self.spawnerr = Some(if too_quickly {
+                "Exited too quickly (process log may have details)".to_string()
+            } else {
+                "Exited before it was ready (process log may have details)".to_string()
+            });
             self.log(
                 fx,
                 LogLevel::Warn,
@@ -639,5 +691,6 @@ impl Process {
     }
 }
 
+mod readiness;
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,7 @@ pub mod leftovers;
 pub mod logfile;
 pub mod logread;
 pub mod mainlog;
+pub(crate) mod readiness;
 pub mod rpc;
 pub mod run;
 pub mod sdnotify;

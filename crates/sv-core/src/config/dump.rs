@@ -67,6 +67,20 @@ fn process(p: &ProcessConfig) -> Value {
     m.insert("redirect_stderr".into(), json!(p.redirect_stderr));
     m.insert("environment".into(), pairs(&p.environment));
     m.insert("serverurl".into(), json!(p.serverurl));
+    // Ours (docs/readiness.md), only when the section uses it, so a config
+    // without it dumps exactly what Supervisor's would.
+    if let Some(r) = &p.readiness {
+        m.insert(
+            "readiness".into(),
+            json!({
+                "depends_on": r.depends_on,
+                "ready_when": r.ready_when.as_ref().map(|w| w.describe()),
+                "ready_timeout": r.ready_timeout,
+                "watchdog_secs": r.watchdog_secs,
+                "stop_with_dependencies": r.stop_with_dependencies,
+            }),
+        );
+    }
     Value::Object(m)
 }
 

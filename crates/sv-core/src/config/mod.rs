@@ -7,12 +7,16 @@
 //! files as [`LogFile::Auto`], unexpanded command lines, which Supervisor
 //! splits only at spawn time).
 //!
-//! Submodules: [`datatypes`] (one option's text → value), [`host`] (what the
+//! Submodules: [`datatypes`] (one option's text → value), [`deps`] (the
+//! `depends_on` graph: names, cycles, start and stop order), [`host`] (what the
 //! loader asks of the machine), `load/` (sections → model, one file per
 //! section), [`dump`] (the model as JSON, the shape our oracle test compares
 //! with Supervisor's).
 
+use std::sync::Arc;
+
 pub mod datatypes;
+pub mod deps;
 pub mod dump;
 pub mod host;
 mod load;
@@ -172,6 +176,92 @@ pub struct ProcessConfig {
     pub environment: Vec<(String, String)>,
     /// `None` means AUTO: the daemon's own server URL.
     pub serverurl: Option<String>,
+    /// Our readiness and dependency options (`depends_on`, `ready_when`,
+    /// …); `None` when the section sets none of them, which keeps the
+    /// process exactly as Supervisor 4.3.0 runs it. Shared by a section's
+    /// `numprocs` copies.
+    pub readiness: Option<Arc<Readiness>>,
+}
+
+/// The options of issue 18 (docs/readiness.md), beyond Supervisor's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// The section these options were read from (`program:api`), so a
+    /// problem found after loading (an unknown name, a cycle) can name it.
+    pub section: String,
+    /// `depends_on=`: names of groups, `group:process` namespecs or
+    /// process names, as written (resolved by [`deps`]).
+    pub depends_on: Vec<String>,
+    /// `ready_when=`: how readiness is detected; `None` = RUNNING after
+    /// `startsecs`, as in Supervisor.
+    pub ready_when: Option<ReadyWhen>,
+    /// `ready_timeout=` in seconds: not ready by then is a failed start.
+    pub ready_timeout: u64,
+    /// `watchdog_secs=` (only with `ready_when=notify`): restart a child
+    /// that sends no `WATCHDOG=1` for this long.
+    pub watchdog_secs: Option<u64>,
+    /// `stop_with_dependencies=`: stop this process when a dependency stops.
+    pub stop_with_dependencies: bool,
+}
+
+/// The default of `ready_timeout=`, in seconds.
+pub const DEFAULT_READY_TIMEOUT: u64 = 60;
+
+/// `ready_when=`: one way of telling that a started child is ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadyWhen {
+    /// `notify`: the child sends `READY=1` on `$NOTIFY_SOCKET` (systemd's
+    /// `Type=notify` protocol).
+    Notify,
+    /// `tcp:HOST:PORT`: a TCP connection is accepted.
+    Tcp {
+        /// Host name or address (brackets of an IPv6 literal removed).
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// `http://HOST[:PORT]/PATH`: a GET answers 2xx or 3xx.
+    Http {
+        /// Host name or address (brackets removed).
+        host: String,
+        /// The port (80 when not written).
+        port: u16,
+        /// The path with its query, starting with `/`.
+        path: String,
+    },
+    /// `exec:COMMAND ARGS`: the command exits 0.
+    Exec {
+        /// The command line split as Supervisor splits `command=`.
+        argv: Vec<String>,
+    },
+    /// `log:REGEX`: a line of the child's stdout or stderr log matches.
+    Log {
+        /// The regular expression (checked at load).
+        pattern: String,
+    },
+}
+
+impl ReadyWhen {
+    /// How it is written in the config (and shown as `waiting for …`).
+    pub fn describe(&self) -> String {
+        match self {
+            ReadyWhen::Notify => "notify".to_string(),
+            ReadyWhen::Tcp { host, port } => format!("tcp:{}:{port}", bracket(host)),
+            ReadyWhen::Http { host, port, path } => {
+                format!("http://{}:{port}{path}", bracket(host))
+            }
+            ReadyWhen::Exec { argv } => format!("exec:{}", argv.join(" ")),
+            ReadyWhen::Log { pattern } => format!("log:{pattern}"),
+        }
+    }
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 impl StreamConfig {
@@ -213,6 +303,7 @@ impl ProcessConfig {
             redirect_stderr: false,
             environment: Vec::new(),
             serverurl: None,
+            readiness: None,
         }
     }
 }

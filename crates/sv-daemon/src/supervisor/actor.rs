@@ -98,6 +98,10 @@ impl Supervisor {
             .output_rx
             .take()
             .unwrap_or_else(|| mpsc::unbounded_channel().1);
+        let mut readiness_rx = self
+            .readiness_rx
+            .take()
+            .unwrap_or_else(|| mpsc::channel(1).1);
         self.boot();
 
         loop {
@@ -125,14 +129,19 @@ impl Supervisor {
                 _ = next(signals.hup.as_mut()) => self.request_restart(),
                 _ = next(signals.usr2.as_mut()) => self.reopen_logs(),
                 Some(op) = requests.recv() => {
-                    self.handle(op);
+                    let mut batch = vec![op];
                     // One RPC's batch (stopProcessGroup, stopAllProcesses
                     // send one op per process before the actor runs) is
                     // handled in one go, then the stops report: Supervisor
                     // kills every process of the batch first and only then
                     // logs "waiting for x to stop" for each.
                     while let Ok(more) = requests.try_recv() {
-                        self.handle(more);
+                        batch.push(more);
+                    }
+                    // stopAllProcesses: dependents first (docs/readiness.md).
+                    self.order_stop_batch(&mut batch);
+                    for op in batch {
+                        self.handle(op);
                     }
                     let now = self.now().mono;
                     self.report_stopping_waiters(now);
@@ -144,6 +153,7 @@ impl Supervisor {
                         self.child_output(more);
                     }
                 }
+                Some(report) = readiness_rx.recv() => self.readiness_report(report),
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() && !booting => {
                     self.fire_due();
                 }
@@ -236,7 +246,9 @@ impl Supervisor {
                     if let Some(queued) = unanswered.take() {
                         self.requeue(key, queued);
                     }
-                    self.spawn(key)
+                    if !self.hold_for_dependencies(key) {
+                        self.spawn(key)
+                    }
                 }
                 Effect::Signal { pid, signal } => match self.spawner.signal(pid, signal) {
                     Ok(()) => {}
@@ -283,6 +295,8 @@ impl Supervisor {
                         if listener_running {
                             self.dispatch_pool(&pool);
                         }
+                        self.readiness_changed(key, from, to);
+                        self.dependency_changed(key, from, to);
                     }
                 }
             }
@@ -293,6 +307,16 @@ impl Supervisor {
     }
 
     fn spawn(&mut self, key: ProcKey) {
+        let Some(config) = self.table.process(key).map(|p| p.config.clone()) else {
+            return;
+        };
+        let config = match self.spawn_config(key, &config) {
+            Ok(config) => config,
+            Err(error) => {
+                let _ = self.step(key, Input::SpawnFailed { error });
+                return;
+            }
+        };
         let Some(managed) = self.table.get_mut(key) else {
             return;
         };
@@ -301,12 +325,9 @@ impl Supervisor {
             .get(&managed.process.group)
             .and_then(|g| g.socket.as_ref())
             .map(|(_, fd)| fd);
-        let result = self.spawner.spawn(
-            &self.spawn_ctx,
-            &managed.process.group,
-            &managed.process.config,
-            socket,
-        );
+        let result = self
+            .spawner
+            .spawn(&self.spawn_ctx, &managed.process.group, &config, socket);
         match result {
             Ok(child) => {
                 if let Some(listener) = managed.listener.as_mut() {
@@ -335,6 +356,7 @@ impl Supervisor {
                     ));
                 }
                 self.table.bind_pid(child.pid, key);
+                self.start_readiness(key, child.pid);
                 let _ = self.step(key, Input::Spawned { pid: child.pid });
             }
             Err(error) => {
@@ -359,6 +381,7 @@ impl Supervisor {
                     }
                     let _ = self.output_tx.send(ChildOutput::Reaped { key, status });
                 }
+                None if self.readiness.reaped(pid, status) => {}
                 None => {
                     let (_, msg) = status.decode();
                     self.log.debug(&format!("reaped unknown pid {pid} ({msg})"));

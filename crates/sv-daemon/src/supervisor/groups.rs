@@ -185,6 +185,7 @@ impl Supervisor {
             _ => None,
         };
         let name = def.name.clone();
+        self.deps.invalidate();
         let order = |key: &ProcKey| self.table.process(*key).map(super::order::member_key);
         members.sort_by(|a, b| order(a).cmp(&order(b)));
         let live = members
@@ -210,7 +211,9 @@ impl Supervisor {
         };
         self.live = self.live.saturating_sub(group.live);
         self.hub.remove_pool(name);
+        self.deps.invalidate();
         for key in &group.members {
+            self.readiness.forget(*key);
             self.table.remove(*key);
         }
         if let Some((socket, fd)) = group.socket {

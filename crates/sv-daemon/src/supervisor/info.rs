@@ -19,6 +19,28 @@ pub fn local_time(epoch: i64) -> String {
     }
 }
 
+/// Supervisor's description, with what a STARTING process waits for
+/// (`waiting for tcp:127.0.0.1:5432`, `waiting for db`) and a notify
+/// child's `STATUS=` added. Without our options it is Supervisor's, unchanged.
+fn readiness_description(p: &sv_core::process::Process, described: String) -> String {
+    use sv_core::process::State;
+    let mut parts = Vec::new();
+    if !described.is_empty() {
+        parts.push(described);
+    }
+    if p.state() == State::Starting
+        && let Some(what) = p.waiting_for()
+    {
+        parts.push(format!("waiting for {what}"));
+    }
+    if p.pid() != 0
+        && let Some(status) = p.status_text()
+    {
+        parts.push(format!("status: {status}"));
+    }
+    parts.join(", ")
+}
+
 impl Supervisor {
     /// A process's record; `None` if the key is gone.
     pub(super) fn process_info(&self, key: ProcKey) -> Option<ProcessInfo> {
@@ -29,24 +51,24 @@ impl Supervisor {
                 .map(|path| path.display().to_string())
                 .unwrap_or_default()
         };
-        Some(
-            ProcessInfo {
-                name: p.name().to_string(),
-                group: p.group.clone(),
-                start: p.laststart_wall,
-                stop: p.laststop_wall,
-                now: self.now().wall,
-                state: p.state().code(),
-                statename: p.state().name().to_string(),
-                spawnerr: p.spawnerr().unwrap_or_default().to_string(),
-                exitstatus: p.exitstatus().unwrap_or(0),
-                stdout_logfile: path(false),
-                stderr_logfile: path(true),
-                pid: p.pid(),
-                description: String::new(),
-            }
-            .with_description(&local_time),
-        )
+        let mut info = ProcessInfo {
+            name: p.name().to_string(),
+            group: p.group.clone(),
+            start: p.laststart_wall,
+            stop: p.laststop_wall,
+            now: self.now().wall,
+            state: p.state().code(),
+            statename: p.state().name().to_string(),
+            spawnerr: p.spawnerr().unwrap_or_default().to_string(),
+            exitstatus: p.exitstatus().unwrap_or(0),
+            stdout_logfile: path(false),
+            stderr_logfile: path(true),
+            pid: p.pid(),
+            description: String::new(),
+        }
+        .with_description(&local_time);
+        info.description = readiness_description(p, info.description);
+        Some(info)
     }
 
     pub(super) fn config_infos(&self) -> Vec<ConfigInfo> {

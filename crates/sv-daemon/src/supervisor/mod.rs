@@ -17,6 +17,9 @@
 //!   from one sort key; [`boot`](self::boot): the autostart wave, in
 //!   batches between requests; [`stopping`](self::stopping): shutdown and
 //!   restart waves;
+//! * [`dependencies`](self::dependencies) and [`ready`](self::ready):
+//!   `depends_on` (holding, releasing, failing, stopping dependents) and
+//!   `ready_when` (notify sockets, probes, their reports);
 //! * [`event_glue`](self::event_glue) and [`bus`](self::bus): the bus,
 //!   listener pools, pipe output, ticks.
 
@@ -37,12 +40,14 @@ use crate::spawner::{OsSpawner, Spawner};
 mod actor;
 mod boot;
 mod bus;
+mod dependencies;
 mod error;
 mod event_glue;
 mod groups;
 mod info;
 mod ops;
 mod order;
+mod ready;
 mod stopping;
 mod table;
 #[cfg(test)]
@@ -167,6 +172,11 @@ pub struct Supervisor {
     record_due: Option<Mono>,
     /// Told when the boot wave has been issued (see [`Seams::booted`]).
     booted: Option<mpsc::UnboundedSender<()>>,
+    /// `depends_on` over the active groups.
+    deps: dependencies::DepIndex,
+    /// `ready_when` probes and notify sockets.
+    readiness: crate::readiness::Readiness,
+    readiness_rx: Option<mpsc::Receiver<crate::readiness::Message>>,
 }
 
 impl Supervisor {
@@ -192,6 +202,7 @@ impl Supervisor {
         let configured = GroupDef::from_config(std::mem::take(&mut config.groups));
         let (output_tx, output_rx) = mpsc::unbounded_channel();
         let Kept { log, event_serial } = kept;
+        let (readiness, readiness_rx) = crate::readiness::Readiness::new();
         Supervisor {
             config,
             configured,
@@ -221,6 +232,9 @@ impl Supervisor {
             recorder: seams.children_file.map(crate::leftovers::Recorder::new),
             record_due: None,
             booted: seams.booted,
+            deps: dependencies::DepIndex::default(),
+            readiness,
+            readiness_rx: Some(readiness_rx),
         }
     }
 

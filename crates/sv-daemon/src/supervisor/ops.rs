@@ -223,7 +223,7 @@ impl Supervisor {
 
     /// `group:name` (or a bare name) to a process; BAD_NAME otherwise,
     /// including for a group-only spec.
-    fn resolve(&self, spec: &str) -> Result<ProcKey, OpError> {
+    pub(super) fn resolve(&self, spec: &str) -> Result<ProcKey, OpError> {
         let bad = || OpError::BadName(spec.to_string());
         let (group, process) = split_namespec(spec);
         let group = self.group_of(&group).ok_or_else(bad)?;
@@ -370,6 +370,9 @@ impl Supervisor {
             return Err(OpError::NotRunning(spec.to_string()));
         }
         self.signal_error = None;
+        if self.defer_stop(key) {
+            return Ok(key);
+        }
         if let Err(Refused::NotRunning(message)) = self.step(key, Input::Stop) {
             return Err(OpError::Failed(Some(message)));
         }

@@ -7,7 +7,8 @@
 //!   groups by ascending priority (ties in the order they were added), each
 //!   group's processes by (priority, name);
 //! * [`Supervisor::stop_waves`] — shutdown and restart: waves of equal
-//!   [`StopKey::wave`] (today a group priority, highest first); the next
+//!   [`StopKey::wave`] (dependency level, then group priority, highest
+//!   first; docs/readiness.md); the next
 //!   wave starts only when the current one has fully stopped; within a
 //!   wave, groups in the order they were added and each group's processes
 //!   in reverse (priority, name), Supervisor's `stop_all`.
@@ -39,8 +40,10 @@ pub(super) struct StartKey<'a> {
 /// Where a process stands when everything stops (smallest first).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct StopKey<'a> {
-    /// Processes with equal `wave` stop together.
-    pub wave: Reverse<i64>,
+    /// Processes with equal `wave` stop together: the highest dependency
+    /// level first (dependents before what they depend on; every process is
+    /// level 0 without `depends_on`), then the highest group priority.
+    pub wave: (Reverse<u32>, Reverse<i64>),
     group_seq: u64,
     member: Reverse<(i64, &'a str)>,
 }
@@ -54,9 +57,9 @@ impl Supervisor {
         }
     }
 
-    fn stop_key<'a>(&self, group: &Group, p: &'a Process) -> StopKey<'a> {
+    fn stop_key<'a>(&self, group: &Group, key: ProcKey, p: &'a Process) -> StopKey<'a> {
         StopKey {
-            wave: Reverse(group.def.priority),
+            wave: (Reverse(self.dep_level(key)), Reverse(group.def.priority)),
             group_seq: group.seq,
             member: Reverse(member_key(p)),
         }
@@ -76,7 +79,7 @@ impl Supervisor {
     pub(super) fn stop_waves(&self) -> Vec<Vec<ProcKey>> {
         let mut keyed: Vec<(StopKey<'_>, ProcKey)> = self
             .members_with_groups()
-            .map(|(group, key, p)| (self.stop_key(group, p), key))
+            .map(|(group, key, p)| (self.stop_key(group, key, p), key))
             .collect();
         keyed.sort_unstable();
         let mut waves: Vec<Vec<ProcKey>> = Vec::new();

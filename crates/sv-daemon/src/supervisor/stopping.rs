@@ -89,6 +89,7 @@ impl Supervisor {
         // Whatever the boot wave had not started yet stays stopped.
         self.boot_wave = None;
         self.emit(BusEvent::SupervisorState(self.mood));
+        self.refresh_deps();
         let mut waves = self.stop_waves();
         waves.reverse();
         self.stopping = Some(StopPlan {

@@ -20,6 +20,7 @@ use crate::sys::ChildLimits;
 use sv_host::SystemHost;
 
 mod clock;
+mod dependencies;
 mod scale;
 
 const SIGKILL: i32 = 9;

@@ -326,16 +326,22 @@ fn describe_change(change: &Change, namespec: &str, info: &ProcessInfo) -> serde
         _ => 0,
     };
     let (now, start) = (info.now, info.start);
-    let description = sv_api::records::describe(
-        change.to.code(),
-        pid,
-        now,
-        start,
-        info.stop,
-        &info.spawnerr,
-        &change.name,
-        &crate::supervisor::local_time,
-    );
+    // Still in that state: the record's own description, which also says
+    // what a STARTING process waits for and a notify child's STATUS=.
+    let description = if info.state == change.to.code() && info.pid == pid {
+        info.description.clone()
+    } else {
+        sv_api::records::describe(
+            change.to.code(),
+            pid,
+            now,
+            start,
+            info.stop,
+            &info.spawnerr,
+            &change.name,
+            &crate::supervisor::local_time,
+        )
+    };
     json!({
         "group": change.group,
         "name": change.name,

@@ -23,6 +23,7 @@ mod groups;
 mod include;
 mod lookup;
 mod program;
+mod readiness;
 mod rpcinterface;
 mod servers;
 mod supervisord;
@@ -210,6 +211,7 @@ impl<'h> Loader<'h> {
                     supervisord::merge_env(&supervisord.environment, &process.environment);
             }
         }
+        self.check_dependencies(&groups);
         let servers = self.servers();
         if !servers.is_empty() {
             self.refuse_factory_kwargs();

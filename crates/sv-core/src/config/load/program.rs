@@ -207,6 +207,9 @@ impl Loader<'_> {
                 }
                 stderr.logfile = LogFile::None;
             }
+            let Ok(readiness) = self.readiness(s, &scope, &stdout, &stderr) else {
+                return processes;
+            };
             let command = match self.get(s, "command", None, &scope) {
                 Ok(Some((command, _))) => command,
                 // Absence was reported before the loop.
@@ -249,6 +252,7 @@ impl Loader<'_> {
                 redirect_stderr,
                 environment,
                 serverurl: serverurl.clone(),
+                readiness,
             });
         }
         processes.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
