@@ -21,6 +21,10 @@
 //!   page has no action control and no user admin link; a browser's cookie
 //!   POST without the page token, or with a wrong one, is refused (403) and
 //!   nothing happens; a cross-site one too; the right token works.
+//! * `page_answers_and_refusals_over_http` (no browser, always runs):
+//!   redirects, the login form's answers and cookie, `next` kept on this
+//!   site, the page token on the API (a browser's cookie POST needs it, a
+//!   script's does not), the logout form's token, assets.
 //! * `setup_page_creates_the_first_admin`: with no user, the login page
 //!   leads to the setup form; a wrong token is refused; the right one
 //!   creates the admin and signs them in; then the setup page is gone.
@@ -348,6 +352,9 @@ async fn overview_shows_the_fleet_live_and_acts() {
     browser.screenshot("hub-overview-dark").await;
     browser.click("#theme-toggle").await;
     browser.phone().await;
+    browser
+        .execute("document.getElementById('nodes').scrollIntoView();", vec![])
+        .await;
     browser.screenshot("hub-overview-phone").await;
     browser.desktop().await;
 
@@ -514,6 +521,135 @@ async fn viewer_sees_no_controls_and_forged_posts_are_refused() {
     assert_eq!(fleet.state_of(OURS1, "worker:worker"), "STOPPED");
     wait_row_state(&browser, OURS1, "worker:worker", "stopped").await;
     browser.close().await;
+}
+
+fn form(hub: &HubProc, path: &str, cookie: &str, body: &str) -> support::hub::Resp {
+    let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    if !cookie.is_empty() {
+        headers.push(("Cookie", cookie));
+    }
+    hub.send("POST", path, &headers, Some(body))
+}
+
+#[test]
+fn page_answers_and_refusals_over_http() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = HubProc::start(dir.path(), &support::hub::config(""));
+    assert_eq!(hub.get("/", &[]).header("location"), Some("/login"));
+    let login_page = hub.get("/login?next=/x", &[]);
+    assert_eq!(login_page.status, 200);
+    assert!(login_page.body.contains(r#"name="next" value="/x""#));
+    assert!(login_page.header("content-security-policy").is_some());
+    // Users exist: no setup page.
+    assert_eq!(hub.get("/setup", &[]).header("location"), Some("/login"));
+
+    let wrong = form(&hub, "/login", "", "username=admin&password=nope&next=%2F");
+    assert_eq!(wrong.status, 403);
+    assert!(wrong.body.contains("Invalid username or password"));
+    assert!(wrong.header("set-cookie").is_none());
+    let ok = form(
+        &hub,
+        "/login",
+        "",
+        "username=admin&password=s3cret-admin&next=%2F%2Fevil.example%2F",
+    );
+    assert_eq!(ok.status, 303, "{ok:?}");
+    assert_eq!(ok.header("location"), Some("/"), "next stays on this site");
+    let set = ok.header("set-cookie").unwrap_or_default().to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let cookie = ok.session_cookie();
+    let page = hub.get("/", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    let token = page_token(&page.body);
+    assert_eq!(token.len(), 64);
+    // A signed-in visit of the login page goes on.
+    assert_eq!(
+        hub.get("/login?next=/y", &[("Cookie", &cookie)])
+            .header("location"),
+        Some("/y")
+    );
+
+    // The API and the page token.
+    let add = |name: &str, extra: &[(&str, &str)]| {
+        let body = json!({"username": name, "password": "pw-long-1", "confirmpassword": "pw-long-1", "usertype": "2"}).to_string();
+        let mut headers = vec![("Cookie", cookie.as_str())];
+        headers.extend_from_slice(extra);
+        hub.send("POST", "/api/v2/users/", &headers, Some(&body))
+    };
+    assert_eq!(
+        add("script", &[]).status,
+        200,
+        "a script keeps Cesi's cookie jar"
+    );
+    let r = add("nobrowser", &[("User-Agent", BROWSER_UA)]);
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.body.contains("CSRF"), "{r:?}");
+    assert_eq!(
+        add(
+            "noorigin",
+            &[("Origin", &format!("http://127.0.0.1:{}", hub.port))]
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        add(
+            "withtoken",
+            &[("User-Agent", BROWSER_UA), ("X-CSRF-Token", &token)]
+        )
+        .status,
+        200
+    );
+    // Reads never need it.
+    assert_eq!(
+        hub.get(
+            "/api/v2/users/",
+            &[("Cookie", &cookie), ("User-Agent", BROWSER_UA)]
+        )
+        .status,
+        200
+    );
+
+    // Assets.
+    let js = hub.get("/static/hub.js", &[]);
+    assert_eq!(js.status, 200);
+    assert!(
+        js.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(js.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(js.header("cache-control"), Some("no-cache"));
+    assert_eq!(hub.get("/static/nope.js", &[]).status, 404);
+
+    // The logout form needs the token; with it, "everywhere" ends every
+    // session of the user.
+    let other = hub.login("admin", "s3cret-admin");
+    assert_eq!(form(&hub, "/logout", &cookie, "scope=all").status, 403);
+    assert_eq!(
+        form(
+            &hub,
+            "/logout",
+            &cookie,
+            &format!("scope=all&csrf={}", "0".repeat(64))
+        )
+        .status,
+        403
+    );
+    let out = form(&hub, "/logout", &cookie, &format!("scope=all&csrf={token}"));
+    assert_eq!(out.status, 303);
+    assert_eq!(out.header("location"), Some("/login"));
+    assert!(
+        out.header("set-cookie")
+            .unwrap_or_default()
+            .starts_with("session=;")
+    );
+    for c in [&cookie, &other] {
+        assert_eq!(hub.get("/api/v2/profile/", &[("Cookie", c)]).status, 401);
+    }
 }
 
 /// The setup token the hub printed at start.

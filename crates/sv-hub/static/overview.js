@@ -277,10 +277,11 @@
   function sortBy(key) {
     if (sortKey === key) { sortDir = -sortDir; } else { sortKey = key; sortDir = 1; }
     document.querySelectorAll("#fleet thead button.sort").forEach(function (b) {
+      var th = b.parentElement;
       if (b.getAttribute("data-sort") === sortKey) {
-        b.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
+        th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
       } else {
-        b.removeAttribute("aria-sort");
+        th.removeAttribute("aria-sort");
       }
     });
     placeNodes();
@@ -709,6 +710,7 @@
     nodes.forEach(sortNode);
     wire();
     applyFilter();
+    var drawnMs = performance.now();
     stream = H.live({
       onOpen: function () { live = true; downSince = null; paintLive(); },
       onNode: onNode,
@@ -730,7 +732,8 @@
         applyFilter();
         return performance.now() - t0;
       },
-      rows: function () { return rowsAll.length; }
+      rows: function () { return rowsAll.length; },
+      drawnMs: drawnMs
     };
   }
 
