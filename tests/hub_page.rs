@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use serde_json::{Value, json};
-use support::browser::{Browser, DEADLINE, exists, text_now};
+use support::browser::{Browser, DEADLINE, DESKTOP, PHONE, exists, text_now};
 use support::hub::HubProc;
 use support::hub_page::{
     ADMIN, ADMIN_PASSWORD, DEAD, HubFleet, LIVE, OURS1, OURS2, PROGRAMS, REFERENCE, fill, login,
@@ -55,6 +55,25 @@ async fn wait_row_state(browser: &Browser, node: &str, uname: &str, state: &str)
             async |c| text_now(c, &css).await.as_deref() == Some(state),
             LIVE,
             &format!("{uname} on {node} shown {state}"),
+        )
+        .await;
+}
+
+/// Resizes the window to `width`×`height` and waits until the page's
+/// viewport is `width` wide.
+async fn narrow(browser: &Browser, width: u32, height: u32) {
+    browser.resize(width, height).await;
+    browser
+        .wait_until(
+            async |c| {
+                c.execute("return window.innerWidth;", vec![])
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_u64())
+                    == Some(u64::from(width))
+            },
+            DEADLINE,
+            &format!("a viewport {width} wide"),
         )
         .await;
 }
@@ -351,12 +370,15 @@ async fn overview_shows_the_fleet_live_and_acts() {
     assert_eq!(background, json!(["dark", "rgb(22, 25, 29)"]));
     browser.screenshot("hub-overview-dark").await;
     browser.click("#theme-toggle").await;
-    browser.phone().await;
+    // The window, not `Browser::phone`: under load the exact viewport
+    // height can take longer to settle than that helper waits; the width
+    // is what matters here.
+    narrow(&browser, PHONE.0, PHONE.1 + 140).await;
     browser
         .execute("document.getElementById('nodes').scrollIntoView();", vec![])
         .await;
     browser.screenshot("hub-overview-phone").await;
-    browser.desktop().await;
+    narrow(&browser, DESKTOP.0, DESKTOP.1 + 140).await;
 
     // A node that dies keeps its last known rows, greyed, and its badge
     // says why.
