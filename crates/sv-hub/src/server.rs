@@ -2,6 +2,8 @@
 //! token), build the router, serve HTTP, reload on SIGHUP, stop on
 //! SIGTERM/SIGINT.
 //!
+//! The page ([`crate::page`]) is one more router merged beside the API's.
+//!
 //! The nodes side — the [`Fleet`] poller and the node routes — is started
 //! with the store in [`Hub::open`], merged into the one router in
 //! [`Hub::router`], and given the new node list in [`Hub::reload`].
@@ -164,10 +166,16 @@ impl Hub {
         if let Some(seed) = &config.admin {
             protected.push(seed.username.clone());
         }
-        let accounts = accounts_router(AccountsState {
+        let accounts_state = AccountsState {
             auth: self.auth.clone(),
             activity: self.activity.clone(),
             protected_users: Arc::new(protected),
+        };
+        let accounts = accounts_router(accounts_state.clone());
+        let page = crate::page::router(crate::page::PageState {
+            auth: self.auth.clone(),
+            accounts: accounts_state,
+            fleet: self.fleet.clone(),
         });
         let nodes = crate::nodes::routes::router(
             self.fleet.clone(),
@@ -179,7 +187,7 @@ impl Hub {
             activity: self.activity.clone(),
             sync: self.sync.clone(),
         });
-        let app = accounts.merge(nodes).merge(overrides);
+        let app = accounts.merge(nodes).merge(overrides).merge(page);
         routing::finish(app).layer(middleware::from_fn(peer_from_connect_info))
     }
 
@@ -354,17 +362,39 @@ pub async fn run(config: HubConfig, host: &str, port: u16) -> Result<(), ServeEr
             }
         }
     });
+    // Answers under way finish, but a connection that never ends — a
+    // page's live stream — is not waited for beyond SHUTDOWN_GRACE.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    };
+    let grace = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
     match listener {
-        Bound::Tcp(listener) => serve(listener, hub.router(), shutdown_signal()).await,
+        Bound::Tcp(listener) => tokio::select! {
+            served = serve(listener, hub.router(), signal) => served,
+            () = grace => Ok(()),
+        },
         Bound::Unix(listener, path) => {
-            axum::serve(listener, hub.router().into_make_service())
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            let served = axum::serve(listener, hub.router().into_make_service())
+                .with_graceful_shutdown(signal);
+            let result = tokio::select! {
+                served = served => served.map_err(ServeError::from),
+                () = grace => Ok(()),
+            };
             let _ = std::fs::remove_file(path);
-            Ok(())
+            result
         }
     }
 }
+
+/// How long, after SIGTERM, connections still open (live streams) are
+/// given before the hub exits anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// A bound listening socket.
 enum Bound {
