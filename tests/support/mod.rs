@@ -4,6 +4,7 @@ pub mod command;
 pub mod daemon;
 pub mod hostile;
 pub mod hub;
+pub mod hub_page;
 pub mod pair;
 pub mod postgres;
 pub mod reference;

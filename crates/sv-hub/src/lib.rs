@@ -22,6 +22,8 @@
 //! * [`nodes`]: the configured supervisord nodes — the [`nodes::Fleet`]
 //!   poller and its cache, the actions, and the node routes
 //!   ([`nodes::routes::router`]).
+//! * [`page`]: the hub's own web page (login, fleet overview, actions),
+//!   askama templates and plain JavaScript on the same API.
 //!
 //! The hub depends on `sv-client` and `sv-api`, never on the daemon.
 
@@ -32,5 +34,6 @@ pub mod cli;
 pub mod config;
 pub mod fleet_sync;
 pub mod nodes;
+pub mod page;
 pub mod server;
 pub mod store;

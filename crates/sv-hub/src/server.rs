@@ -2,6 +2,8 @@
 //! token), build the router, serve HTTP, reload on SIGHUP, stop on
 //! SIGTERM/SIGINT.
 //!
+//! The page ([`crate::page`]) is one more router merged beside the API's.
+//!
 //! The nodes side — the [`Fleet`] poller and the node routes — is started
 //! with the store in [`Hub::open`], merged into the one router in
 //! [`Hub::router`], and given the new node list in [`Hub::reload`].
@@ -164,10 +166,16 @@ impl Hub {
         if let Some(seed) = &config.admin {
             protected.push(seed.username.clone());
         }
-        let accounts = accounts_router(AccountsState {
+        let accounts_state = AccountsState {
             auth: self.auth.clone(),
             activity: self.activity.clone(),
             protected_users: Arc::new(protected),
+        };
+        let accounts = accounts_router(accounts_state.clone());
+        let page = crate::page::router(crate::page::PageState {
+            auth: self.auth.clone(),
+            accounts: accounts_state,
+            fleet: self.fleet.clone(),
         });
         let nodes = crate::nodes::routes::router(
             self.fleet.clone(),
@@ -179,7 +187,7 @@ impl Hub {
             activity: self.activity.clone(),
             sync: self.sync.clone(),
         });
-        let app = accounts.merge(nodes).merge(overrides);
+        let app = accounts.merge(nodes).merge(overrides).merge(page);
         routing::finish(app).layer(middleware::from_fn(peer_from_connect_info))
     }
 

@@ -1,7 +1,7 @@
 //! Who is calling: passwords ([`password`]), tokens and the session
 //! cookie ([`token`]), failed-login throttling ([`ratelimit`]), the
-//! activity log ([`activity_log`]), and [`HubAuth`], the hub's real
-//! [`Authenticator`].
+//! activity log ([`activity_log`]), the page's CSRF tokens ([`csrf`]),
+//! and [`HubAuth`], the hub's real [`Authenticator`].
 //!
 //! Sessions are server-side: the cookie carries a random token whose hash
 //! is a row in the store, so a session survives a restart, works on every
@@ -10,6 +10,7 @@
 //! its defects D5, D6).
 
 pub mod activity_log;
+pub mod csrf;
 pub mod password;
 pub mod ratelimit;
 pub mod token;
@@ -276,6 +277,9 @@ impl HubAuth {
         if let Some(t) = HubAuth::cookie_token(parts)
             && let Some(user) = self.session_user(&t).await?
         {
+            // The cookie rides along with whatever a browser sends: a
+            // state change from a browser must prove it comes from the page.
+            csrf::check_api(parts, &t)?;
             return Ok(Some(user));
         }
         let settings = self.settings();

@@ -100,7 +100,11 @@ pub async fn login(
 /// peer is a trusted proxy — the last address it appended to
 /// `X-Forwarded-For`, so one client behind the proxy cannot lock out
 /// everybody else behind it.
-fn client_ip(state: &AccountsState, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+pub(crate) fn client_ip(
+    state: &AccountsState,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
     let peer = peer?;
     if !state.auth.settings().trusted_proxies.contains(&peer) {
         return Some(peer);
@@ -152,23 +156,54 @@ pub async fn setup(
     if let Some(missing) = body.missing(&["token", "username", "password"]) {
         return Err(missing);
     }
-    let refused = || ApiError::Forbidden("Invalid setup token".into());
-    let given = body.str("token").ok_or_else(refused)?;
-    let store = state.auth.store();
+    let token = body
+        .str("token")
+        .ok_or_else(|| ApiError::Forbidden("Invalid setup token".into()))?;
+    let (Some(username), Some(pass)) = (body.str("username"), body.str("password")) else {
+        check_setup_token(state.auth.store(), token).await?;
+        return Err(ApiError::BadRequest(
+            "Please enter valid value for 'username,password' fields".into(),
+        ));
+    };
+    create_first_admin(&state, token, username, pass).await?;
+    Ok(success(json!({"message": "User added"})).into_response())
+}
+
+/// Whether the one-time setup can still be done: no user exists and a
+/// setup token is waiting (the page's setup form is offered only then).
+pub async fn setup_open(auth: &HubAuth) -> Result<bool, ApiError> {
+    let store = auth.store();
+    Ok(store.user_count().await.map_err(store_failure)? == 0
+        && store
+            .setting(SETUP_SETTING)
+            .await
+            .map_err(store_failure)?
+            .is_some())
+}
+
+/// 403 unless `given` is the waiting setup token and no user exists.
+async fn check_setup_token(store: &crate::store::Store, given: &str) -> Result<(), ApiError> {
     let stored = store.setting(SETUP_SETTING).await.map_err(store_failure)?;
     if stored.as_deref() != Some(token::token_hash(given).as_str())
         || store.user_count().await.map_err(store_failure)? != 0
     {
-        return Err(refused());
+        return Err(ApiError::Forbidden("Invalid setup token".into()));
     }
-    let (username, pass) = match (body.str("username"), body.str("password")) {
-        (Some(u), Some(p)) => (u.to_string(), p.to_string()),
-        _ => {
-            return Err(ApiError::BadRequest(
-                "Please enter valid value for 'username,password' fields".into(),
-            ));
-        }
-    };
+    Ok(())
+}
+
+/// Creates the first admin with the one-time setup token `given` (the API
+/// route and the page's setup form both end here).
+pub async fn create_first_admin(
+    state: &AccountsState,
+    given: &str,
+    username: &str,
+    pass: &str,
+) -> Result<(), ApiError> {
+    let refused = || ApiError::Forbidden("Invalid setup token".into());
+    let store = state.auth.store();
+    check_setup_token(store, given).await?;
+    let (username, pass) = (username.to_string(), pass.to_string());
     super::users::check_new_user(&username, &pass)?;
     // Only one request can take the token.
     if !store
@@ -195,7 +230,7 @@ pub async fn setup(
             format!("'{username}' user added by 'setup' user."),
         )
         .await;
-    Ok(success(json!({"message": "User added"})).into_response())
+    Ok(())
 }
 
 /// Creates the setup token if the store has no user: returns the token to
