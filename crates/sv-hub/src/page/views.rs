@@ -76,20 +76,23 @@ struct ActivityPage {
     layout: Layout,
 }
 
-/// The node's environment if `user` may see it; else the 404 page.
-fn visible_node(state: &PageState, user: &PageUser, name: &str) -> Result<String, Response> {
+/// The node's environment if `user` may see it.
+fn visible_node(state: &PageState, user: &PageUser, name: &str) -> Option<String> {
     state
         .fleet
         .node(name)
         .filter(|n| user.principal.sees_environment(n.environment()))
         .map(|n| n.environment().to_string())
-        .ok_or_else(|| {
-            error_page_for(
-                user.layout("No such node", "fleet"),
-                StatusCode::NOT_FOUND,
-                &format!("There is no node named {name:?}."),
-            )
-        })
+}
+
+/// The 404 page for a node `user` may not see or that does not exist
+/// (the same page: a restricted user learns nothing of other nodes).
+fn no_such_node(user: &PageUser, name: &str) -> Response {
+    error_page_for(
+        user.layout("No such node", "fleet"),
+        StatusCode::NOT_FOUND,
+        &format!("There is no node named {name:?}."),
+    )
 }
 
 /// `GET /nodes/<node>`.
@@ -98,9 +101,8 @@ async fn node(
     State(state): State<PageState>,
     Path(name): Path<String>,
 ) -> Response {
-    let environment = match visible_node(&state, &user, &name) {
-        Ok(env) => env,
-        Err(page) => return page,
+    let Some(environment) = visible_node(&state, &user, &name) else {
+        return no_such_node(&user, &name);
     };
     let layout = user
         .layout(format!("Node {name}"), "fleet")
@@ -118,8 +120,8 @@ async fn process(
     State(state): State<PageState>,
     Path((name, uname)): Path<(String, String)>,
 ) -> Response {
-    if let Err(page) = visible_node(&state, &user, &name) {
-        return page;
+    if visible_node(&state, &user, &name).is_none() {
+        return no_such_node(&user, &name);
     }
     let layout = user
         .layout(format!("{uname} on {name}"), "fleet")
