@@ -365,6 +365,29 @@ fn an_admin_manages_a_user_who_manages_their_sessions_and_tokens() {
         call(&hub, "GET", "/api/v2/activity/?result=maybe", &admin, None).status,
         400
     );
+    // The pages: users for admins only (a 403 page otherwise), profile and
+    // activity for everybody signed in, the login form for the anonymous.
+    for (path, cookie, status) in [
+        ("/users", admin.as_str(), 200),
+        ("/users", viewer.as_str(), 403),
+        ("/profile", viewer.as_str(), 200),
+        ("/activity", viewer.as_str(), 200),
+        ("/users", "", 303),
+        ("/activity", "", 303),
+    ] {
+        let r = call(&hub, "GET", path, cookie, None);
+        assert_eq!(r.status, status, "{path} as {cookie:?}");
+        if status == 200 {
+            let csp = r.header("content-security-policy").unwrap_or_default();
+            assert!(!csp.contains("unsafe-inline"), "{csp}");
+            assert!(!r.body.contains(" style=") && !r.body.contains(" onclick="));
+        }
+    }
+    assert_eq!(
+        call(&hub, "GET", "/users", "", None).header("location"),
+        Some("/login?next=/users")
+    );
+
     // No token value in the activity log or the hub's output.
     let file = std::fs::read_to_string(dir.path().join("activity.log")).expect("activity.log");
     assert!(!file.contains(&value) && !hub.output().contains(&value));

@@ -377,5 +377,43 @@ fn process_detail_has_config_and_observed_history() {
             &admin,
         );
         assert_eq!(nosuch.status, 400);
+
+        // The page: names from the URL are escaped; controls follow the role.
+        let page = get(
+            &hub,
+            &format!("/nodes/{node}/processes/%3Cscript%3Ex%22y"),
+            &admin,
+        );
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("<script>x"), "escaped");
+        assert!(
+            page.body.contains("&#60;script&#62;x&#34;y"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("data-act=\"stop\""));
+        let as_viewer = get(
+            &hub,
+            &format!("/nodes/{node}/processes/chatty%3Achatty"),
+            &viewer,
+        );
+        assert!(
+            !as_viewer.body.contains("data-act="),
+            "no actions for a viewer"
+        );
+        assert!(
+            as_viewer.body.contains("id=\"log-text\""),
+            "a viewer reads logs"
+        );
+        let as_restricted = get(
+            &hub,
+            &format!("/nodes/{node}/processes/chatty%3Achatty"),
+            &restricted,
+        );
+        assert!(
+            !as_restricted.body.contains("id=\"log-text\""),
+            "no log without the right"
+        );
+        assert_eq!(get(&hub, "/nodes/nosuch", &admin).status, 404);
     }
 }
