@@ -362,17 +362,39 @@ pub async fn run(config: HubConfig, host: &str, port: u16) -> Result<(), ServeEr
             }
         }
     });
+    // Answers under way finish, but a connection that never ends — a
+    // page's live stream — is not waited for beyond SHUTDOWN_GRACE.
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    };
+    let grace = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
     match listener {
-        Bound::Tcp(listener) => serve(listener, hub.router(), shutdown_signal()).await,
+        Bound::Tcp(listener) => tokio::select! {
+            served = serve(listener, hub.router(), signal) => served,
+            () = grace => Ok(()),
+        },
         Bound::Unix(listener, path) => {
-            axum::serve(listener, hub.router().into_make_service())
-                .with_graceful_shutdown(shutdown_signal())
-                .await?;
+            let served = axum::serve(listener, hub.router().into_make_service())
+                .with_graceful_shutdown(signal);
+            let result = tokio::select! {
+                served = served => served.map_err(ServeError::from),
+                () = grace => Ok(()),
+            };
             let _ = std::fs::remove_file(path);
-            Ok(())
+            result
         }
     }
 }
+
+/// How long, after SIGTERM, connections still open (live streams) are
+/// given before the hub exits anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// A bound listening socket.
 enum Bound {

@@ -27,6 +27,9 @@ pub struct Layout {
     pub current: &'static str,
     /// The page's own scripts (names in [`assets::ASSETS`]), after `hub.js`.
     pub scripts: Vec<&'static str>,
+    /// The page's own stylesheets (names in [`assets::ASSETS`]), after
+    /// `hub.css`.
+    pub styles: Vec<&'static str>,
 }
 
 impl Layout {
@@ -43,6 +46,7 @@ impl Layout {
             csrf: csrf.to_string(),
             current,
             scripts: Vec::new(),
+            styles: Vec::new(),
         }
     }
 
@@ -54,6 +58,7 @@ impl Layout {
             csrf: String::new(),
             current: "",
             scripts: Vec::new(),
+            styles: Vec::new(),
         }
     }
 
@@ -61,6 +66,17 @@ impl Layout {
     pub fn with_script(mut self, name: &'static str) -> Layout {
         self.scripts.push(name);
         self
+    }
+
+    /// Adds one of the page's stylesheets.
+    pub fn with_style(mut self, name: &'static str) -> Layout {
+        self.styles.push(name);
+        self
+    }
+
+    /// The URLs of the page's stylesheets.
+    pub fn style_urls(&self) -> Vec<String> {
+        self.styles.iter().map(|s| assets::url(s)).collect()
     }
 
     /// The signed-in user's name, or `""`.
