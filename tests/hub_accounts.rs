@@ -459,6 +459,75 @@ const ROUTES: &[Route] = &[
         body: None,
         least: 0,
     },
+    // Ours for the page's views: user administration (admin), one's own
+    // sessions and tokens and the activity query (any signed-in user).
+    // Every target is a ghost or harmless to repeat.
+    Route {
+        method: "GET",
+        path: "/api/v2/users/?detail=1",
+        body: None,
+        least: 0,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v2/users/ghost/",
+        body: Some("{\"usertype\":1}"),
+        least: 0,
+    },
+    Route {
+        method: "PUT",
+        path: "/api/v2/users/ghost/password/",
+        body: Some("{\"password\":\"x\"}"),
+        least: 0,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v2/users/ghost/revoke/",
+        body: None,
+        least: 0,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v2/profile/sessions/",
+        body: None,
+        least: 2,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v2/profile/sessions/",
+        body: None,
+        least: 2,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v2/profile/sessions/0123456789abcdef/",
+        body: None,
+        least: 2,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v2/profile/tokens/",
+        body: None,
+        least: 2,
+    },
+    Route {
+        method: "POST",
+        path: "/api/v2/profile/tokens/",
+        body: Some("{\"name\":\"matrix\"}"),
+        least: 2,
+    },
+    Route {
+        method: "DELETE",
+        path: "/api/v2/profile/tokens/ghost/",
+        body: None,
+        least: 2,
+    },
+    Route {
+        method: "GET",
+        path: "/api/v2/activity/?user=admin&result=ok",
+        body: None,
+        least: 2,
+    },
     // Node overrides (admin only); the PUT's URL is refused (400), so
     // repeating it changes nothing.
     Route {

@@ -12,7 +12,9 @@ use sv_hub::activity::{Activity, Level};
 use sv_hub::auth::password::{self, Verdict};
 use sv_hub::auth::token;
 use sv_hub::config::Database;
-use sv_hub::store::{ActivityRow, NodeOverride, OverridesVersion, Store, StoreError};
+use sv_hub::store::{
+    ActivityEntry, ActivityFilter, ActivityRow, NodeOverride, OverridesVersion, Store, StoreError,
+};
 
 fn activity(n: i64, message: &str) -> ActivityRow {
     ActivityRow {
@@ -187,6 +189,239 @@ async fn suite(store: &Store) {
     assert!(!store.take_setting("secret").await.expect("take again"));
 
     overrides(store).await;
+    views(store).await;
+}
+
+/// What the page's account and activity screens need: role changes, a
+/// user's sessions and tokens, and the filtered, paged activity query.
+async fn views(store: &Store) {
+    store.add_user("carol", "h", 2).await.expect("carol");
+    let admins = store.admin_count().await.expect("admins");
+    assert!(store.set_usertype("carol", 0).await.expect("promote"));
+    assert_eq!(store.admin_count().await.expect("admins"), admins + 1);
+    assert!(store.set_usertype("carol", 1).await.expect("demote"));
+    assert!(!store.set_usertype("nobody", 1).await.expect("nobody"));
+    assert_eq!(
+        store.user("carol").await.expect("get").map(|u| u.usertype),
+        Some(1)
+    );
+
+    // Sessions: live ones, newest first, named by a hash prefix.
+    let now = 2_000_000;
+    let hash = |n: u8| format!("{:064x}", u64::from(n) * 0x1111);
+    store
+        .create_session(&hash(1), "carol", now, now + 60)
+        .await
+        .expect("s1");
+    store
+        .create_session(&hash(2), "carol", now + 1, now + 60)
+        .await
+        .expect("s2");
+    store
+        .create_session(&hash(3), "carol", now, now + 1)
+        .await
+        .expect("expired");
+    store
+        .create_session(&hash(4), "dave", now, now + 60)
+        .await
+        .expect("other user");
+    let sessions = store.sessions_of("carol", now + 2).await.expect("sessions");
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| s.token_hash.clone())
+            .collect::<Vec<_>>(),
+        vec![hash(2), hash(1)]
+    );
+    assert_eq!(sessions[0].id, hash(2)[..16]);
+    assert_eq!(
+        (sessions[0].created, sessions[0].expires),
+        (now + 1, now + 60)
+    );
+    assert!(
+        !store
+            .delete_session_of("carol", &hash(4))
+            .await
+            .expect("not hers")
+    );
+    assert!(
+        store
+            .delete_session_of("carol", &hash(1))
+            .await
+            .expect("hers")
+    );
+    assert_eq!(
+        store
+            .sessions_of("carol", now + 2)
+            .await
+            .expect("left")
+            .len(),
+        1
+    );
+
+    // Tokens: per user, revoked only by their owner's name, all at once.
+    store
+        .add_token("c1", "th1", "carol", now)
+        .await
+        .expect("c1");
+    store
+        .add_token("c2", "th2", "carol", now)
+        .await
+        .expect("c2");
+    store.add_token("d1", "th3", "dave", now).await.expect("d1");
+    let names: Vec<String> = store
+        .tokens_of("carol")
+        .await
+        .expect("tokens")
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["c1", "c2"]);
+    assert!(
+        !store
+            .revoke_token_of("carol", "d1")
+            .await
+            .expect("not hers")
+    );
+    assert!(store.revoke_token_of("carol", "c1").await.expect("hers"));
+    assert_eq!(store.delete_tokens_of("carol").await.expect("all"), 1);
+    assert_eq!(
+        store.token_user("th3").await.expect("dave's"),
+        Some("dave".into())
+    );
+    assert!(store.revoke_token("d1").await.expect("cleanup"));
+    store
+        .delete_sessions_of("dave", None)
+        .await
+        .expect("cleanup");
+    assert!(store.delete_user("carol").await.expect("cleanup"));
+
+    // Activity: every filter, alone and together, and keyset paging.
+    store.clear_activity().await.expect("clear");
+    let entry =
+        |n: i64, user: &str, action: &str, node: Option<&str>, process: Option<&str>, ok: bool| {
+            ActivityRow {
+                time_ms: 1_000 + n,
+                entry: Activity {
+                    level: Level::Info,
+                    username: user.into(),
+                    action: action.into(),
+                    node: node.map(str::to_string),
+                    process: process.map(str::to_string),
+                    ok,
+                    message: format!("entry {n}"),
+                },
+            }
+        };
+    let rows = [
+        entry(0, "admin", "login", None, None, true),
+        entry(1, "alice", "start", Some("n1"), Some("web"), true),
+        entry(2, "alice", "stop", Some("n1"), Some("web:web"), false),
+        entry(3, "bob", "start", Some("n2"), Some("my_app"), true),
+        entry(4, "bob", "start", Some("n2"), Some("myXapp"), true),
+        entry(5, "alice", "log", Some("n1"), Some("api:web"), true),
+    ];
+    for row in &rows {
+        store.add_activity(row).await.expect("add");
+    }
+    let messages = |found: Vec<ActivityEntry>| -> Vec<String> {
+        found.into_iter().map(|e| e.row.entry.message).collect()
+    };
+    let all = ActivityFilter {
+        limit: 100,
+        ..ActivityFilter::default()
+    };
+    let got = store.query_activity(&all).await.expect("all");
+    assert_eq!(got.len(), 6);
+    assert_eq!(got[0].row, rows[5], "newest first, every field kept");
+    assert!(got[0].id > got[1].id);
+    let q =
+        |f: ActivityFilter| async move { messages(store.query_activity(&f).await.expect("query")) };
+    assert_eq!(
+        q(ActivityFilter {
+            user: Some("alice".into()),
+            ..all.clone()
+        })
+        .await,
+        ["entry 5", "entry 2", "entry 1"]
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            node: Some("n1".into()),
+            process: Some("web".into()),
+            ..all.clone()
+        })
+        .await,
+        ["entry 5", "entry 2", "entry 1"],
+        "a bare name finds it in any group"
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            process: Some("web:web".into()),
+            ..all.clone()
+        })
+        .await,
+        ["entry 2"]
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            process: Some("my_app".into()),
+            ..all.clone()
+        })
+        .await,
+        ["entry 3"],
+        "LIKE wildcards in names are literal"
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            action: Some("start".into()),
+            ok: Some(true),
+            ..all.clone()
+        })
+        .await,
+        ["entry 4", "entry 3", "entry 1"]
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            ok: Some(false),
+            ..all.clone()
+        })
+        .await,
+        ["entry 2"]
+    );
+    assert_eq!(
+        q(ActivityFilter {
+            since_ms: Some(1_002),
+            until_ms: Some(1_004),
+            ..all.clone()
+        })
+        .await,
+        ["entry 3", "entry 2"]
+    );
+    let page1 = store
+        .query_activity(&ActivityFilter {
+            limit: 4,
+            ..ActivityFilter::default()
+        })
+        .await
+        .expect("page 1");
+    assert_eq!(page1.len(), 4);
+    let page2 = q(ActivityFilter {
+        limit: 4,
+        before_id: page1.last().map(|e| e.id),
+        ..ActivityFilter::default()
+    })
+    .await;
+    assert_eq!(page2, ["entry 1", "entry 0"]);
+    let clamped = ActivityFilter {
+        limit: 0,
+        ..ActivityFilter::default()
+    };
+    assert_eq!(
+        store.query_activity(&clamped).await.expect("clamped").len(),
+        1
+    );
+    store.clear_activity().await.expect("clear");
 }
 
 fn node_override(name: &str, updated_at: i64) -> NodeOverride {

@@ -550,7 +550,8 @@ async fn role_matrix_of_every_node_route() {
             .replace("{signal}", "HUP")
             .replace("{verb}", "start")
             .replace("{env}", "prod")
-            .replace("{group}", "g0");
+            .replace("{group}", "g0")
+            .replace("{stream}", "stdout");
         for (user, role) in users {
             let status = if path == "/api/v2/events/" && user.is_some() {
                 let text = hub

@@ -25,6 +25,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::health::{Health, classify};
+use super::history::{History, Transition};
 use super::process::{parse_list, process_json};
 use super::render::{node_object, piece};
 use super::spec::{FleetSettings, NodeSpec};
@@ -98,6 +99,8 @@ pub struct Node {
     /// Wakes the poll task early (a live-stream event, a refresh).
     kick: Arc<Notify>,
     tasks: Mutex<Vec<AbortHandle>>,
+    /// Observed state changes of its processes (`history.rs`).
+    history: Mutex<History>,
 }
 
 impl Drop for Node {
@@ -152,6 +155,7 @@ impl Node {
             polling: tokio::sync::Mutex::new(()),
             kick: Arc::new(Notify::new()),
             tasks: Mutex::new(Vec::new()),
+            history: Mutex::new(History::default()),
         }
     }
 
@@ -256,6 +260,13 @@ impl Node {
                     .map(|p| piece(&process_json(p, &self.shared.tz)))
                     .collect();
                 new.json = node_object(self.name(), self.environment(), true, &pieces).into();
+                if old.fresh.is_none() || !same_processes(&old.processes, &processes) {
+                    let now = jiff::Timestamp::now().as_second();
+                    self.history
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .observe(&old.processes, &processes, now);
+                }
                 new.processes = Arc::new(processes);
             }
             Err((health, message)) => {
@@ -297,6 +308,14 @@ impl Node {
             .saturating_mul(factor / 2)
             .max(interval)
             .min(settings.max_backoff.max(interval))
+    }
+
+    /// The observed state changes of `group:name`, oldest first.
+    pub fn history(&self, namespec: &str) -> Vec<Transition> {
+        self.history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .of(namespec)
     }
 
     /// Ask the poll task to poll now.

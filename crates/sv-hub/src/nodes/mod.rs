@@ -7,6 +7,9 @@
 //!   [`Snapshot`] with its age and [`Health`], backoff, reload;
 //! * `follow`: push for our own nodes (their live `/events` stream);
 //! * [`health`]: the health states and how a failed call maps to one;
+//! * [`history`]: the observed state changes of each node's processes;
+//! * [`logs`]: a process's log in line windows, followed, searched,
+//!   downloaded — through the node's own log calls;
 //! * [`overrides`]: the effective fleet — config nodes with the
 //!   database's node overrides applied (pure);
 //! * [`process`]: Cesi's process object and log lines (pure);
@@ -20,6 +23,8 @@ pub mod actions;
 pub mod fleet;
 mod follow;
 pub mod health;
+pub mod history;
+pub mod logs;
 pub mod overrides;
 pub mod process;
 pub mod render;

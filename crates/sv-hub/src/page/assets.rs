@@ -45,6 +45,31 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("../../static/overview.js"),
     },
     // More assets below this line.
+    Asset {
+        name: "node.js",
+        content_type: JS,
+        body: include_str!("../../static/node.js"),
+    },
+    Asset {
+        name: "process.js",
+        content_type: JS,
+        body: include_str!("../../static/process.js"),
+    },
+    Asset {
+        name: "users.js",
+        content_type: JS,
+        body: include_str!("../../static/users.js"),
+    },
+    Asset {
+        name: "profile.js",
+        content_type: JS,
+        body: include_str!("../../static/profile.js"),
+    },
+    Asset {
+        name: "activity.js",
+        content_type: JS,
+        body: include_str!("../../static/activity.js"),
+    },
 ];
 
 fn hashes() -> &'static [String] {

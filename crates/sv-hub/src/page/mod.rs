@@ -16,6 +16,8 @@
 //! * [`login`]: `/login`, the one-time `/setup`, `POST /logout` (this
 //!   session or all of the user's sessions).
 //! * [`overview`]: `/`, the fleet overview.
+//! * [`views`]: the node, process (with its log), users, profile and
+//!   activity views.
 //!
 //! Every answer of this router carries the page's security headers
 //! ([`security_headers`]): a Content-Security-Policy without
@@ -32,6 +34,7 @@ pub mod guard;
 pub mod layout;
 pub mod login;
 pub mod overview;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -84,6 +87,7 @@ pub fn router(state: PageState) -> Router {
         .merge(login::routes())
         .merge(overview::routes())
         // More pages: `.merge(<module>::routes())` below this line.
+        .merge(views::routes())
         .with_state(state)
         .layer(middleware::from_fn(security_headers))
 }

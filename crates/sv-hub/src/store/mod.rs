@@ -8,12 +8,16 @@
 //! argon2id (or Cesi's werkzeug pbkdf2 until the next login), session and
 //! API tokens are stored as SHA-256 hashes.
 
+pub mod accounts;
+pub mod activity_query;
 pub mod engine;
 pub mod migrations;
 pub mod overrides;
 
-use engine::{Cell, Engine, Row};
+use engine::{Cell, Engine};
 
+pub use accounts::SessionInfo;
+pub use activity_query::{ActivityEntry, ActivityFilter};
 pub use overrides::{NodeOverride, OverridesVersion};
 
 use crate::activity::{Activity, Level};
@@ -409,7 +413,7 @@ impl Store {
                     .await?
             }
         };
-        Ok(rows.iter().map(activity_row).collect())
+        Ok(rows.iter().map(|r| activity_row(r)).collect())
     }
 
     /// Deletes every activity entry.
@@ -469,7 +473,7 @@ fn usertype(cell: &Cell) -> i64 {
     }
 }
 
-fn activity_row(r: &Row) -> ActivityRow {
+fn activity_row(r: &[Cell]) -> ActivityRow {
     ActivityRow {
         time_ms: r[0].int(),
         entry: Activity {

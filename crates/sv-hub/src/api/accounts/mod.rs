@@ -1,12 +1,16 @@
 //! Cesi's account routes (spec §2, §3.3, §3.9, §3.10): version, login and
 //! logout, users, profile and password, the activity log — plus the
-//! hub's one-time setup route.
+//! hub's own: the one-time setup route, user administration (`admin`),
+//! one's sessions and API tokens (`profile`), the filtered activity
+//! query.
 //!
 //! Each handler states its permission with `Require<…>`; users and the
 //! activity log's deletion are admin-only (Cesi's decorators meant that
 //! and never enforced it, D4).
 
 mod activity;
+pub mod admin;
+pub mod profile;
 pub mod session;
 pub mod users;
 
@@ -63,9 +67,34 @@ pub fn accounts_router(state: AccountsState) -> Router {
         .route("/api/v2/auth/logout/", post(session::logout))
         .route("/api/v2/setup/", post(session::setup))
         .route("/api/v2/users/", get(users::list).post(users::add))
-        .route("/api/v2/users/{username}/", delete(users::remove))
+        .route(
+            "/api/v2/users/{username}/",
+            delete(users::remove).put(admin::update),
+        )
+        .route(
+            "/api/v2/users/{username}/password/",
+            put(admin::reset_password),
+        )
+        .route("/api/v2/users/{username}/revoke/", post(admin::revoke))
         .route("/api/v2/profile/", get(users::profile))
         .route("/api/v2/profile/password/", put(users::change_password))
+        .route(
+            "/api/v2/profile/sessions/",
+            get(profile::sessions).delete(profile::end_other_sessions),
+        )
+        .route(
+            "/api/v2/profile/sessions/{id}/",
+            delete(profile::end_session),
+        )
+        .route(
+            "/api/v2/profile/tokens/",
+            get(profile::tokens).post(profile::create_token),
+        )
+        .route(
+            "/api/v2/profile/tokens/{name}/",
+            delete(profile::revoke_token),
+        )
+        .route("/api/v2/activity/", get(activity::query))
         .route(
             "/api/v2/activitylogs/",
             get(activity::all).delete(activity::clear),

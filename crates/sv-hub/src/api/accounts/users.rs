@@ -1,6 +1,6 @@
 //! Users (admin only), the caller's profile, and password change.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
@@ -57,11 +57,16 @@ pub fn python_int(value: &Value) -> Option<i64> {
     }
 }
 
-/// `GET /api/v2/users/`.
+/// `GET /api/v2/users/` (Cesi's answer); `?detail=1` adds ours (roles,
+/// environments, sessions, tokens: [`super::admin::detailed_list`]).
 pub async fn list(
     _: Require<Admin>,
     State(state): State<AccountsState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<CesiJson, ApiError> {
+    if super::admin::wants_detail(&query) {
+        return super::admin::detailed_list(&state).await;
+    }
     let users = state
         .auth
         .store()

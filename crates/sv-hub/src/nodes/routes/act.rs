@@ -24,7 +24,7 @@ use crate::nodes::actions::{
 use crate::nodes::fleet::Node;
 
 /// Record one activity line at INFO.
-async fn record(
+pub(super) async fn record(
     state: &NodesState,
     principal: &Principal,
     action: &str,

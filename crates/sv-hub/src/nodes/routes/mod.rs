@@ -16,6 +16,8 @@
 //! # Layout
 //! * `read`: nodes, processes, environments, groups, fleet health;
 //! * `act`: process actions, logs, all-processes (per node and bulk);
+//! * `logs`: one log stream at a time (windows, follow, search,
+//!   download) and a process's detail (ours);
 //! * `stream`: `GET /api/v2/events/`.
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ use crate::api::guard::{Permission, Principal, SharedAuthenticator};
 use crate::nodes::fleet::{Fleet, Node};
 
 mod act;
+mod logs;
 mod read;
 mod stream;
 
@@ -69,6 +72,13 @@ pub fn router(fleet: Fleet, auth: SharedAuthenticator, activity: Arc<dyn Activit
             get(act::restart).post(act::restart),
         )
         .route(&format!("{p}/log/"), get(act::log))
+        .route(&format!("{p}/log/{{stream}}/"), get(logs::window))
+        .route(&format!("{p}/log/{{stream}}/search/"), get(logs::search))
+        .route(
+            &format!("{p}/log/{{stream}}/download/"),
+            get(logs::download),
+        )
+        .route(&format!("{p}/detail/"), get(logs::detail))
         .route(&format!("{p}/signal/{{signal}}/"), post(act::signal))
         .route(&format!("{p}/clear/"), post(act::clear))
         .route(
@@ -159,6 +169,26 @@ pub const ROUTES: &[RouteInfo] = &[
         "GET",
         "/api/v2/nodes/{node}/processes/{uname}/log/",
         Permission::ReadLogs,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/log/{stream}/",
+        Permission::ReadLogs,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/log/{stream}/search/",
+        Permission::ReadLogs,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/log/{stream}/download/",
+        Permission::ReadLogs,
+    ),
+    route(
+        "GET",
+        "/api/v2/nodes/{node}/processes/{uname}/detail/",
+        Permission::Read,
     ),
     route(
         "POST",
