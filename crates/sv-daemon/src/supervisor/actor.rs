@@ -22,7 +22,6 @@ use super::table::ProcKey;
 use super::waiters::Waiter;
 use super::{BusEvent, Kept, Op, Outcome, Supervisor};
 use crate::capture::{self, ChildOutput};
-use crate::sys;
 
 /// The signals supervisord acts on besides SIGCHLD (all `None` when the
 /// daemon is embedded and stopped by its shutdown future).
@@ -100,10 +99,6 @@ impl Supervisor {
             .take()
             .unwrap_or_else(|| mpsc::unbounded_channel().1);
         self.boot();
-        // Starting many programs leaves freed transient memory (argv, env
-        // copies) in the allocator; give it back so the resident size
-        // reflects what the daemon keeps.
-        sys::release_free_memory();
 
         loop {
             if let Some(outcome) = self.finished() {
@@ -112,15 +107,18 @@ impl Supervisor {
             }
             self.record_children(false);
             let wake = self.next_wake().map(|m| self.origin + m);
+            // During the boot wave only requests and supervisord's own
+            // signals are taken between batches (see `boot.rs`).
+            let booting = self.booting();
             tokio::select! {
                 biased;
-                _ = next(sigchld.as_mut()) => {
+                _ = next(sigchld.as_mut()), if !booting => {
                     // Supervisor's line for each pass of its loop that saw
                     // SIGCHLD (deliveries that arrive together are one).
                     self.log.debug("received SIGCHLD indicating a child quit");
                     self.reap();
                 }
-                _ = notified(exit_notice.as_deref()) => self.reap(),
+                _ = notified(exit_notice.as_deref()), if !booting => self.reap(),
                 _ = next(signals.term.as_mut()) => self.request_shutdown("SIGTERM"),
                 _ = next(signals.int.as_mut()) => self.request_shutdown("SIGINT"),
                 _ = next(signals.quit.as_mut()) => self.request_shutdown("SIGQUIT"),
@@ -139,26 +137,24 @@ impl Supervisor {
                     let now = self.now().mono;
                     self.report_stopping_waiters(now);
                 }
-                Some(output) = output_rx.recv() => {
+                Some(output) = output_rx.recv(), if !booting => {
                     self.child_output(output);
                     // Take what else is waiting in one go.
                     while let Ok(more) = output_rx.try_recv() {
                         self.child_output(more);
                     }
                 }
-                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() && !booting => {
                     self.fire_due();
+                }
+                // Let the servers and the other tasks run, then the next
+                // batch (a branch that is always ready would never let
+                // the runtime schedule anything else).
+                _ = tokio::task::yield_now(), if booting => {
+                    self.boot_step();
                 }
             }
         }
-    }
-
-    /// Supervisor's start: the groups by priority, SUPERVISOR_STATE_CHANGE_RUNNING,
-    /// then every autostart process.
-    pub(super) fn boot(&mut self) {
-        self.add_groups();
-        self.emit(BusEvent::SupervisorState(SupervisorState::Running));
-        self.autostart();
     }
 
     fn next_wake(&self) -> Option<Mono> {
@@ -185,8 +181,29 @@ impl Supervisor {
         } else {
             InputKind::Other
         };
+        let was_stopped = managed.process.state().is_stopped();
         match managed.process.step(input, now, autospawn) {
             Ok(effects) => {
+                // The counters behind "is this group / wave / everything
+                // stopped?", kept here, where every state change happens.
+                let state = managed.process.state();
+                if was_stopped != state.is_stopped() {
+                    let group = self.groups.get_mut(&managed.process.group);
+                    if state.is_stopped() {
+                        self.live = self.live.saturating_sub(1);
+                        if let Some(group) = group {
+                            group.live = group.live.saturating_sub(1);
+                        }
+                    } else {
+                        self.live += 1;
+                        if let Some(group) = group {
+                            group.live += 1;
+                        }
+                    }
+                }
+                if let Some(plan) = self.stopping.as_mut() {
+                    plan.observe(key, was_stopped, state);
+                }
                 let changed = effects
                     .iter()
                     .any(|e| matches!(e, Effect::StateChanged { .. }));
@@ -281,8 +298,7 @@ impl Supervisor {
         };
         let socket = self
             .groups
-            .iter()
-            .find(|g| g.def.name == managed.process.group)
+            .get(&managed.process.group)
             .and_then(|g| g.socket.as_ref())
             .map(|(_, fd)| fd);
         let result = self.spawner.spawn(

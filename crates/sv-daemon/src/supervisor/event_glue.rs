@@ -50,10 +50,10 @@ impl Supervisor {
         let Some(group) = self.group_of(name) else {
             return;
         };
-        let keys = self.sorted_members(group);
         if self.hub.pool(name).is_none_or(|p| p.buffered() == 0) {
             return;
         }
+        let keys = group.members.clone();
         // Take the listeners out of the table for the duration.
         let mut taken: Vec<(ProcKey, bool, Listener)> = Vec::with_capacity(keys.len());
         for key in &keys {

@@ -3,11 +3,12 @@
 //! group, its listening socket); adding and removing them, and the orders
 //! Supervisor walks processes in.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sv_core::config::{FcgiSocket, GroupConfig, GroupKind, LogLevel, ProcessConfig};
 use sv_core::events::{self as ev, Listener};
-use sv_core::process::{Input, Process};
+use sv_core::process::Process;
 
 use super::table::{Managed, ProcKey};
 use super::{BusEvent, Supervisor};
@@ -40,9 +41,55 @@ impl GroupDef {
 /// An active group.
 pub(crate) struct Group {
     pub def: GroupDef,
+    /// Its processes by (priority, name), Supervisor's order within a
+    /// group; fixed when the group is created.
     pub members: Vec<ProcKey>,
     /// An fcgi group's socket, handed to each process as stdin.
     pub socket: Option<(FcgiSocket, std::os::fd::OwnedFd)>,
+    /// When it was added: groups of equal priority keep this order.
+    pub seq: u64,
+    /// How many of its processes are not stopped (kept by the actor's
+    /// `step`, so "is this group stopped?" costs nothing).
+    pub live: usize,
+}
+
+/// The active groups by name, with the counters the actor keeps on them.
+#[derive(Default)]
+pub(crate) struct Groups {
+    by_name: HashMap<String, Group>,
+    next_seq: u64,
+}
+
+impl Groups {
+    pub fn get(&self, name: &str) -> Option<&Group> {
+        self.by_name.get(name)
+    }
+
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Group> {
+        self.by_name.get_mut(name)
+    }
+
+    /// In no particular order (`order.rs` has the orders).
+    pub fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.by_name.values()
+    }
+
+    fn insert(&mut self, mut group: Group) {
+        group.seq = self.next_seq;
+        self.next_seq += 1;
+        self.by_name.insert(group.def.name.clone(), group);
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Group> {
+        self.by_name.remove(name)
+    }
+
+    /// Take every group's fcgi socket, in the order the groups were added.
+    pub fn take_sockets(&mut self) -> Vec<(FcgiSocket, std::os::fd::OwnedFd)> {
+        let mut groups: Vec<&mut Group> = self.by_name.values_mut().collect();
+        groups.sort_by_key(|g| g.seq);
+        groups.into_iter().filter_map(|g| g.socket.take()).collect()
+    }
 }
 
 impl Supervisor {
@@ -138,10 +185,19 @@ impl Supervisor {
             _ => None,
         };
         let name = def.name.clone();
-        self.groups.push(Group {
+        let order = |key: &ProcKey| self.table.process(*key).map(super::order::member_key);
+        members.sort_by(|a, b| order(a).cmp(&order(b)));
+        let live = members
+            .iter()
+            .filter(|k| !self.table.is_stopped(**k))
+            .count();
+        self.live += live;
+        self.groups.insert(Group {
             def,
             members,
             socket,
+            seq: 0,
+            live,
         });
         self.emit(BusEvent::GroupAdded(name));
         self.arm_ticks();
@@ -149,10 +205,10 @@ impl Supervisor {
 
     /// Take a group out (its processes must all be stopped).
     pub(crate) fn remove_group(&mut self, name: &str) {
-        let Some(index) = self.groups.iter().position(|g| g.def.name == name) else {
+        let Some(group) = self.groups.remove(name) else {
             return;
         };
-        let group = self.groups.remove(index);
+        self.live = self.live.saturating_sub(group.live);
         self.hub.remove_pool(name);
         for key in &group.members {
             self.table.remove(*key);
@@ -173,40 +229,7 @@ impl Supervisor {
         }
     }
 
-    /// Every process: groups by ascending priority (stable), processes by
-    /// (priority, name) as configured.
-    pub(crate) fn keys_in_order(&self) -> Vec<ProcKey> {
-        let mut order: Vec<&Group> = self.groups.iter().collect();
-        order.sort_by_key(|g| g.def.priority);
-        order.iter().flat_map(|g| self.sorted_members(g)).collect()
-    }
-
-    /// A group's processes by (priority, name).
-    pub(crate) fn sorted_members(&self, group: &Group) -> Vec<ProcKey> {
-        let mut members = group.members.clone();
-        let order = |key: &ProcKey| {
-            self.table
-                .process(*key)
-                .map(|p| (p.config.priority, p.name()))
-        };
-        members.sort_by(|a, b| order(a).cmp(&order(b)));
-        members
-    }
-
     pub(crate) fn group_of(&self, name: &str) -> Option<&Group> {
-        self.groups.iter().find(|g| g.def.name == name)
-    }
-
-    /// Start every autostart process, groups by ascending priority.
-    pub(super) fn autostart(&mut self) {
-        for key in self.keys_in_order() {
-            if self
-                .table
-                .process(key)
-                .is_some_and(Process::wants_autostart)
-            {
-                let _ = self.step(key, Input::Start);
-            }
-        }
+        self.groups.get(name)
     }
 }

@@ -13,7 +13,10 @@
 //! * [`ops`](self::ops): the operations and their checks; [`waiters`]: calls
 //!   answered later (`wait=true`); [`info`](self::info): the records
 //!   reported; [`error`](self::error): [`OpError`], the one fault mapping;
-//! * [`stopping`](self::stopping): shutdown and restart waves;
+//! * [`order`](self::order): the start order and the stop waves, each
+//!   from one sort key; [`boot`](self::boot): the autostart wave, in
+//!   batches between requests; [`stopping`](self::stopping): shutdown and
+//!   restart waves;
 //! * [`event_glue`](self::event_glue) and [`bus`](self::bus): the bus,
 //!   listener pools, pipe output, ticks.
 
@@ -32,12 +35,14 @@ use crate::spawn::SpawnContext;
 use crate::spawner::{OsSpawner, Spawner};
 
 mod actor;
+mod boot;
 mod bus;
 mod error;
 mod event_glue;
 mod groups;
 mod info;
 mod ops;
+mod order;
 mod stopping;
 mod table;
 #[cfg(test)]
@@ -53,7 +58,7 @@ pub use ops::{DaemonInfo, Op, Reply, Selected};
 pub use table::ProcKey;
 pub use waiters::Waiter;
 
-pub(crate) use groups::{Group, GroupDef};
+pub(crate) use groups::{Group, GroupDef, Groups};
 pub(crate) use table::ProcTable;
 
 /// Re-reads the configuration (SIGHUP, `reloadConfig`, `restart`).
@@ -119,9 +124,14 @@ pub struct Supervisor {
     log: MainLog,
     origin: Instant,
     mood: SupervisorState,
-    /// Active groups in the order they were added (ties of priority keep it).
-    groups: Vec<Group>,
+    /// Active groups by name (each knows when it was added: ties of
+    /// priority keep that order).
+    groups: Groups,
     table: ProcTable,
+    /// How many processes are not stopped (kept by `step`).
+    live: usize,
+    /// The autostart processes boot has not started yet.
+    boot_wave: Option<boot::BootWave>,
     deadlines: std::collections::BTreeSet<(Mono, ProcKey)>,
     spawn_ctx: SpawnContext,
     spawner: Box<dyn Spawner>,
@@ -181,8 +191,10 @@ impl Supervisor {
             log,
             origin: Instant::now(),
             mood: SupervisorState::Running,
-            groups: Vec::new(),
+            groups: Groups::default(),
             table: ProcTable::default(),
+            live: 0,
+            boot_wave: None,
             deadlines: std::collections::BTreeSet::new(),
             spawn_ctx,
             spawner: seams.spawner,

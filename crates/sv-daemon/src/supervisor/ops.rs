@@ -259,12 +259,12 @@ impl Supervisor {
 
     fn select(&self, group: Option<&str>) -> Result<Vec<Selected>, OpError> {
         let keys = match group {
-            None => self.keys_in_order(),
+            None => self.start_order(),
             Some(name) => {
                 let group = self
                     .group_of(name)
                     .ok_or_else(|| OpError::BadName(name.to_string()))?;
-                self.sorted_members(group)
+                group.members.clone()
             }
         };
         Ok(keys
@@ -425,7 +425,10 @@ impl Supervisor {
     fn reload_config(&mut self) -> Result<[Vec<String>; 3], OpError> {
         let mut config = (self.reload)().map_err(|e| OpError::CantReread(e.to_string()))?;
         let new = GroupDef::from_config(std::mem::take(&mut config.groups));
-        let active: Vec<&GroupDef> = self.groups.iter().map(|g| &g.def).collect();
+        // In the order the groups were added, which orders `removed`.
+        let mut active: Vec<&super::Group> = self.groups.iter().collect();
+        active.sort_by_key(|g| g.seq);
+        let active: Vec<&GroupDef> = active.into_iter().map(|g| &g.def).collect();
         let changes = sv_core::reread::diff(&active, &new, |g| g.name.as_str());
         self.configured = new;
         Ok(changes.into_lists())
@@ -444,7 +447,7 @@ impl Supervisor {
         self.add_group(def);
         let keys = self
             .group_of(name)
-            .map(|g| self.sorted_members(g))
+            .map(|g| g.members.clone())
             .unwrap_or_default();
         for key in keys {
             if self
@@ -462,7 +465,7 @@ impl Supervisor {
         let group = self
             .group_of(name)
             .ok_or_else(|| OpError::BadName(name.to_string()))?;
-        if !group.members.iter().all(|k| self.table.is_stopped(*k)) {
+        if group.live > 0 {
             return Err(OpError::StillRunning(name.to_string()));
         }
         self.remove_group(name);

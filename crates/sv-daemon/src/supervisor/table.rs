@@ -87,10 +87,6 @@ impl ProcTable {
         self.state(key).is_none_or(State::is_stopped)
     }
 
-    pub fn all_stopped(&self) -> bool {
-        self.procs.values().all(|m| m.process.state().is_stopped())
-    }
-
     pub fn keys(&self) -> impl Iterator<Item = ProcKey> + '_ {
         self.procs.keys().copied()
     }

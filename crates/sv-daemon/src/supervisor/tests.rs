@@ -20,6 +20,7 @@ use crate::sys::ChildLimits;
 use sv_host::SystemHost;
 
 mod clock;
+mod scale;
 
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
@@ -56,7 +57,7 @@ impl Harness {
     /// A booted actor (groups added, autostart done) over `sections`.
     fn new(sections: &str) -> Harness {
         let mut harness = Harness::unbooted(sections);
-        harness.sup.boot();
+        harness.sup.boot_all();
         harness.pump();
         harness
     }

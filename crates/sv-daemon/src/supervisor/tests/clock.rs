@@ -24,7 +24,7 @@ fn jump(secs: i64) {
 
 fn booted(sections: &str) -> Harness {
     let mut h = Harness::unbooted_with(sections, jumping_wall_clock);
-    h.sup.boot();
+    h.sup.boot_all();
     h.pump();
     h
 }
