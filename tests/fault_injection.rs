@@ -327,6 +327,12 @@ fn emfile_at_spawn_backs_off_to_fatal_and_the_daemon_recovers() {
             "{RPC}[program:hog]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs={N}\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstartretries=1\nstopasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
         ),
     );
+    // Said once at start, with how many fit.
+    assert!(
+        d.count("WARN RLIMIT_NOFILE is 64 (hard limit 64): enough for about 10 of the 30 processes configured") == 1,
+        "{}",
+        d.log_text()
+    );
     let settled = || d.count("entered RUNNING state") + d.count("entered FATAL state") >= N;
     assert!(wait_until(DEADLINE, settled), "{}", d.log_text());
     assert!(d.count("entered FATAL state") > 0, "{}", d.log_text());

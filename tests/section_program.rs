@@ -162,6 +162,30 @@ fn environment_directory_and_umask_reach_the_child() {
     d.shutdown();
 }
 
+/// The daemon's descriptors (log files, pipes of other children, the
+/// HTTP socket, epoll, the main log) are all close-on-exec: a child sees
+/// 0, 1 and 2 and nothing else, with nothing closed one by one.
+#[test]
+fn a_child_sees_only_its_three_standard_descriptors() {
+    let mut d = TestDaemon::start(
+        "[unix_http_server]\nfile=%(here)s/s.sock\n\
+         [program:other]\ncommand=/bin/cat\nstartsecs=0\nstdout_logfile=%(here)s/other.log\n\
+         [program:fds]\ncommand=/bin/sh -c 'ls /proc/self/fd > %(here)s/fds.tmp; mv %(here)s/fds.tmp %(here)s/fds.out; exec sleep 1000'\n\
+         startsecs=0\nstdout_logfile=%(here)s/fds.log\nstderr_logfile=%(here)s/fds.err\npriority=999\n",
+    );
+    d.wait_log("success: fds entered RUNNING state");
+    let path = d.path("fds.out");
+    assert!(support::bin::wait_until(support::daemon::DEADLINE, || {
+        path.exists()
+    }));
+    let listed = fs::read_to_string(&path).unwrap_or_default();
+    let mut fds: Vec<u32> = listed.lines().filter_map(|l| l.parse().ok()).collect();
+    fds.sort_unstable();
+    // 3 is the directory `ls` itself opened to list them.
+    assert_eq!(fds, [0, 1, 2, 3], "the child saw: {listed}");
+    d.shutdown();
+}
+
 #[test]
 fn numprocs_and_redirect_stderr() {
     let mut d = TestDaemon::start(

@@ -136,6 +136,30 @@ impl TestDaemon {
     }
 
     pub fn signal(&self, sig: &str) {
+        // A signal the daemon handles, sent before its handler is installed
+        // (just after start), would kill it: wait until it catches it.
+        let number = match sig {
+            "HUP" => Some(1),
+            "INT" => Some(2),
+            "QUIT" => Some(3),
+            "USR2" => Some(12),
+            "TERM" => Some(15),
+            _ => None,
+        };
+        if let Some(n) = number {
+            let pid = self.child.id();
+            let caught = || {
+                fs::read_to_string(format!("/proc/{pid}/status"))
+                    .ok()
+                    .and_then(|s| {
+                        let hex = s.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                        u64::from_str_radix(hex.trim(), 16).ok()
+                    })
+                    // Gone or a zombie: nothing to wait for.
+                    .is_none_or(|mask| mask & (1 << (n - 1)) != 0)
+            };
+            bin::wait_until(DEADLINE, caught);
+        }
         let ok = super::command::new("kill")
             .args([&format!("-{sig}"), &self.child.id().to_string()])
             .status()

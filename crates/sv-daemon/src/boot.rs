@@ -83,6 +83,11 @@ pub fn run(config: Config, overrides: CliOverrides) -> Result<ExitCode, BootErro
         log.critical(ROOT_WARNING);
     }
     log_parse_messages(&mut log, &config, &infos);
+    if let Ok((soft, hard)) = sys::own_nofile()
+        && let Some(warning) = crate::fd_budget::warning(&config.groups, soft, hard)
+    {
+        log.warn(&warning);
+    }
     let main_interface = !config.rpcinterfaces.is_empty();
     log_server_lines(&log, &config, &servers, main_interface);
     if !config.supervisord.nocleanup {

@@ -11,13 +11,16 @@
 //!   through [`run::serve`] (the same loop, with its main log, command line
 //!   and signals), which restarts the actor on SIGHUP.
 //! * [`boot`]: the start-up sequence (privileges, rlimits, main log,
-//!   daemonizing, pidfile) before the runtime exists; [`leftovers`]: the
+//!   daemonizing, pidfile) before the runtime exists; [`fd_budget`]: the
+//!   descriptors a configuration needs, and the warning when the limit
+//!   cannot hold them; [`leftovers`]: the
 //!   children a killed daemon left behind (recorded beside the pidfile,
 //!   stopped by the next daemon before it starts anything).
 //! * [`supervisor`]: the actor that owns every process, and the event bus.
 //! * [`spawner`]: the seam between the actor and real (or fake) children;
-//!   [`spawn`]: fork/exec of one process; [`child_setup`]: what the child
-//!   does between fork and exec (async-signal-safe); [`sys`]: every POSIX call;
+//!   [`spawn`]: starting one process; [`vfork`]: the clone that starts it
+//!   without copying the daemon; [`child_setup`]: what the child does
+//!   between the clone and exec (async-signal-safe); [`sys`]: every POSIX call;
 //!   [`fcgi`]: the listening sockets of `[fcgi-program:x]` groups.
 //! * [`capture`]: pipe readers and child log files; [`logfile`]: the
 //!   rotating file; [`mainlog`]: supervisord's own log; [`logread`]: reading
@@ -35,6 +38,7 @@ pub mod check;
 pub mod child_setup;
 pub mod cli;
 pub mod fcgi;
+pub mod fd_budget;
 pub mod http;
 pub mod leftovers;
 pub mod logfile;
@@ -47,6 +51,7 @@ pub mod spawner;
 pub mod stdin;
 pub mod supervisor;
 pub mod sys;
+pub mod vfork;
 pub mod web;
 
 /// The Supervisor release whose behaviour this build reproduces; reported

@@ -1,24 +1,26 @@
 //! Turning a [`ProcessConfig`] into a running child, as Supervisor's
 //! `Subprocess.spawn` does: find the program (with its exact error
-//! messages), build the environment, then fork and exec with
-//! `std::process::Command` in a new process group.
+//! messages), build the environment and the pipes, then start the child in
+//! a new process group without copying the daemon ([`vfork`]) and exec.
 //!
 //! Everything that reads the password database, allocates or can log is done
-//! here in the parent; what runs between fork and exec is
-//! [`ChildSetup::apply`](crate::child_setup::ChildSetup::apply), which only
-//! makes async-signal-safe system calls on data prepared here.
+//! here in the parent; what runs between the clone and exec is
+//! [`ChildSetup::run`](crate::child_setup::ChildSetup::run), which only
+//! makes async-signal-safe system calls on data prepared here. The program
+//! is exec'd by the path found here, with `execve`, as Supervisor does.
 
 use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStderr, ChildStdin, ChildStdout};
 
 use nix::errno::Errno;
 use sv_core::config::ProcessConfig;
 use sv_core::pyfmt::py_repr_str;
 
-use crate::child_setup::ChildSetup;
+use crate::child_setup::{ChildSetup, Program};
 use crate::sys::{self, ChildLimits, Identity};
+use crate::vfork;
 
 /// What the daemon knows that every spawn needs.
 #[derive(Debug, Clone)]
@@ -36,8 +38,8 @@ pub struct Spawned {
     pub pid: u32,
     /// Kept open: programs such as `cat` exit on end of input.
     pub stdin: Option<ChildStdin>,
-    pub stdout: Option<std::process::ChildStdout>,
-    pub stderr: Option<std::process::ChildStderr>,
+    pub stdout: Option<ChildStdout>,
+    pub stderr: Option<ChildStderr>,
 }
 
 /// Why a process could not be spawned. The Display text is Supervisor's
@@ -151,7 +153,7 @@ pub fn environment(
     env
 }
 
-/// Fork and exec `config`'s command for a process of `group`. `socket` is
+/// Start `config`'s command for a process of `group`. `socket` is
 /// an fcgi group's listening socket, given to the child as its stdin.
 pub fn spawn(
     ctx: &SpawnContext,
@@ -189,52 +191,107 @@ pub fn spawn(
         }
         None => None,
     };
-    // Everything the child needs after the fork is built here, before it.
-    let setup = ChildSetup::new(&ctx.limits, identity.as_ref(), config.umask, directory);
+    let exec_failed = |e: std::io::Error| exec_error(&config.name, &argv[0], &e);
     let fork_error = |e: std::io::Error| spawn_error(&config.name, &e);
+    let program =
+        program(&filename, &argv, environment(ctx, group, config)).map_err(exec_failed)?;
 
-    let mut command = Command::new(&filename);
-    command
-        .arg0(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(environment(ctx, group, config))
-        .process_group(0);
-    match socket {
-        Some(fd) => {
-            command.stdin(Stdio::from(fd.try_clone().map_err(fork_error)?));
-        }
+    // The child's ends of its three descriptors, and ours. Every one is
+    // close-on-exec: the child gets its copies through `dup2`, which clears
+    // the flag on 0, 1 and 2 only.
+    let (stdin_child, stdin_ours) = match socket {
+        Some(fd) => (fd.try_clone().map_err(fork_error)?, None),
         None => {
-            command.stdin(Stdio::piped());
+            let (reader, writer) = std::io::pipe().map_err(fork_error)?;
+            (
+                above_stdio(reader.into()).map_err(fork_error)?,
+                Some(writer),
+            )
         }
-    }
-    if config.redirect_stderr {
-        let (reader, writer) = std::io::pipe().map_err(fork_error)?;
-        let writer2 = writer.try_clone().map_err(fork_error)?;
-        command
-            .stdout(Stdio::from(writer))
-            .stderr(Stdio::from(writer2));
-        let child = exec(&mut command, setup, &config.name, &argv[0])?;
-        // The parent's copies of the pipe's write end must close now, or
-        // the reader would never see end-of-file.
-        drop(command);
-        return Ok(Spawned {
-            pid: child.id(),
-            stdin: child.stdin,
-            stdout: Some(std::process::ChildStdout::from(std::os::fd::OwnedFd::from(
-                reader,
-            ))),
-            stderr: None,
-        });
-    }
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = exec(&mut command, setup, &config.name, &argv[0])?;
+    };
+    let (stdout_ours, stdout_child) = std::io::pipe().map_err(fork_error)?;
+    let stdout_child = above_stdio(stdout_child.into()).map_err(fork_error)?;
+    let stderr_pipe = if config.redirect_stderr {
+        None
+    } else {
+        let (ours, child) = std::io::pipe().map_err(fork_error)?;
+        Some((ours, above_stdio(child.into()).map_err(fork_error)?))
+    };
+    let stderr_child = stderr_pipe
+        .as_ref()
+        .map_or(stdout_child.as_raw_fd(), |(_, child)| child.as_raw_fd());
+
+    // Everything the child needs after the clone is built here, before it.
+    let setup = ChildSetup::new(
+        program,
+        [
+            stdin_child.as_raw_fd(),
+            stdout_child.as_raw_fd(),
+            stderr_child,
+        ],
+        &ctx.limits,
+        identity.as_ref(),
+        config.umask,
+        directory,
+    );
+    let pid = vfork::spawn(&setup).map_err(exec_failed)?;
+    // Our copies of the child's ends close now, or the readers would never
+    // see end-of-file.
+    drop((stdin_child, stdout_child));
+    let (stderr, stderr_child) = match stderr_pipe {
+        Some((ours, child)) => (Some(ChildStderr::from(OwnedFd::from(ours))), Some(child)),
+        None => (None, None),
+    };
+    drop(stderr_child);
     Ok(Spawned {
-        pid: child.id(),
-        stdin: child.stdin,
-        stdout: child.stdout,
-        stderr: child.stderr,
+        pid,
+        stdin: stdin_ours.map(|w| ChildStdin::from(OwnedFd::from(w))),
+        stdout: Some(ChildStdout::from(OwnedFd::from(stdout_ours))),
+        stderr,
     })
+}
+
+/// argv and the environment as C strings. The environment is sorted by
+/// name, as `std::process::Command` passed it (a config cannot tell the
+/// difference, a test that prints `env` could). A NUL byte fails the spawn
+/// with std's error.
+fn program(
+    filename: &str,
+    argv: &[String],
+    mut env: Vec<(String, String)>,
+) -> std::io::Result<Program> {
+    let c = |s: String| {
+        CString::new(s).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "nul byte found in provided data",
+            )
+        })
+    };
+    env.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Program {
+        filename: c(filename.to_string())?,
+        argv: argv
+            .iter()
+            .map(|a| c(a.clone()))
+            .collect::<Result<_, _>>()?,
+        env: env
+            .into_iter()
+            .map(|(k, v)| c(format!("{k}={v}")))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// A descriptor that can be `dup2`'d onto 0, 1 or 2 without being
+/// overwritten by an earlier `dup2`: moved to 3 or above if the daemon's own
+/// standard descriptors were closed when it opened it.
+fn above_stdio(fd: OwnedFd) -> std::io::Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        Ok(fd)
+    } else {
+        // std duplicates with F_DUPFD_CLOEXEC from 3.
+        fd.try_clone()
+    }
 }
 
 fn spawn_error(name: &str, e: &std::io::Error) -> SpawnError {
@@ -249,25 +306,16 @@ fn spawn_error(name: &str, e: &std::io::Error) -> SpawnError {
     }
 }
 
-fn exec(
-    command: &mut Command,
-    setup: ChildSetup,
-    name: &str,
-    argv0: &str,
-) -> Result<Child, SpawnError> {
-    // SAFETY: `ChildSetup::apply` makes only async-signal-safe system calls
-    // on data prepared before the fork; it allocates nothing and takes no
-    // lock (child_setup::tests::child_setup_is_async_signal_safe checks its source).
-    unsafe {
-        command.pre_exec(move || setup.apply());
-    }
-    command.spawn().map_err(|e| match e.raw_os_error() {
-        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::EAGAIN) => spawn_error(name, &e),
+/// A failure of the clone, of a step in the child or of exec: the mapping
+/// `std::process::Command::spawn`'s errors had.
+fn exec_error(name: &str, argv0: &str, e: &std::io::Error) -> SpawnError {
+    match e.raw_os_error() {
+        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::EAGAIN) => spawn_error(name, e),
         _ => SpawnError::Exec {
             argv0: argv0.to_string(),
-            errno: errno_name(&e),
+            errno: errno_name(e),
         },
-    })
+    }
 }
 #[cfg(test)]
 mod tests {

@@ -138,6 +138,11 @@ pub fn child_limits() -> Result<ChildLimits, SysError> {
     })
 }
 
+/// The daemon's own RLIMIT_NOFILE (soft, hard), after [`raise_rlimits`].
+pub fn own_nofile() -> Result<(u64, u64), SysError> {
+    getrlimit(Resource::RLIMIT_NOFILE).map_err(SysError::Call)
+}
+
 /// Who a child (or the daemon) becomes: resolved in the parent because
 /// password and group lookups are not async-signal-safe.
 #[derive(Debug, Clone)]
