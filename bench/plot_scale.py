@@ -3,7 +3,12 @@ cost against the number of programs, ours and Supervisor 4.3.0, with the
 physical baseline of the same run where there is one, log-log, written as
 PNGs into docs/images/scale-*.png for docs/performance.md.
 
-    python3 bench/plot_scale.py /tmp/scale.json [--before before.json ...]
+    python3 bench/plot_scale.py /tmp/scale.json [more.json ...] [--before before.json ...]
+    python3 bench/plot_scale.py /tmp/scale.json --before b.json --tables   # markdown
+
+Several run files are merged (a later one adds sizes and daemons: e.g.
+Supervisor's figures from a run of its own). `--tables` prints one markdown
+table per figure instead of drawing (docs/performance.md).
 
 `--before` adds the figures of another run of ours (e.g. the commit before
 issue 19) as a dashed line. A phase that ran past its deadline is drawn at
@@ -57,7 +62,11 @@ STYLE = {
                    label="supervisor-rs before"),
     "reference": dict(color="#d62728", marker="s", label="Supervisor 4.3.0"),
     "baseline": dict(color="#2ca02c", marker="^", linestyle=":", label="fork+exec (bench/forkexec.c)"),
+    "vfork": dict(color="#9467bd", marker="v", linestyle=":", label="vfork+exec"),
+    "posix_spawn": dict(color="#8c564b", marker="D", linestyle=":", label="posix_spawn"),
 }
+# Panels that show the other two ways of starting N children too.
+SPAWN_PANELS = ("boot_s", "startall_s")
 
 
 def ensure_matplotlib():
@@ -121,6 +130,11 @@ def plot(run, befores, out_dir):
                 draw(ax, series(before["results"]["ours"], metric), STYLE["before"])
             for key in ("ours", "reference", "baseline"):
                 draw(ax, series(run["results"][key], metric), STYLE[key])
+            if metric in SPAWN_PANELS:
+                if metric != "startall_s":  # drawn above
+                    draw(ax, series(run["results"]["baseline"], "startall_s"), STYLE["baseline"])
+                for mode in ("vfork", "posix_spawn"):
+                    draw(ax, series(run["results"]["baseline"], mode + "_start_s"), STYLE[mode])
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(panel, fontsize=10)
@@ -131,7 +145,8 @@ def plot(run, befores, out_dir):
             ax.grid(True, which="both", alpha=0.3)
         for ax in list(axes.flat)[len(panels):]:
             ax.axis("off")
-        keys = (["before"] if befores else []) + ["ours", "reference", "baseline"]
+        keys = ((["before"] if befores else []) + ["ours", "reference", "baseline"]
+                + (["vfork", "posix_spawn"] if any(p[0] in SPAWN_PANELS for p in panels) else []))
         handles = [plt.Line2D([], [], **STYLE[k]) for k in keys]
         handles.append(plt.Line2D([], [], marker="^", color="grey", markerfacecolor="none",
                                   linestyle="none", markersize=10, label="past the deadline"))
@@ -145,21 +160,62 @@ def plot(run, befores, out_dir):
     return written
 
 
+def merge(paths):
+    """One run from several files: results merged by daemon and size."""
+    run = {"sizes": set(), "results": {"ours": {}, "reference": {}, "baseline": {}}, "label": ""}
+    for path in paths:
+        with open(path) as f:
+            part = json.load(f)
+        run["sizes"].update(part["sizes"])
+        run["label"] = run["label"] or part.get("label", "")
+        for impl, by_size in part["results"].items():
+            run["results"][impl].update(by_size)
+    run["sizes"] = sorted(run["sizes"])
+    return run
+
+
+def tables(run, before):
+    """One markdown table per figure: a row per metric and size."""
+    def value(results, metric, n):
+        for x, v, capped in series(results, metric):
+            if x == n:
+                return ("> %g" % v) if capped else ("%.3g" % v if v < 1000 else "%.0f" % v)
+        return "—"
+    for name, title, panels in FIGURES:
+        print("\n**%s** (`docs/images/%s.png`)\n" % (title, name))
+        print("| figure | N | ours before | ours | Supervisor 4.3.0 | fork+exec | vfork | posix_spawn |")
+        print("|---|---|---|---|---|---|---|---|")
+        for metric, panel, unit in panels:
+            for n in run["sizes"]:
+                cells = [value(before["results"]["ours"], metric, n) if before else "—",
+                         value(run["results"]["ours"], metric, n),
+                         value(run["results"]["reference"], metric, n)]
+                base = run["results"]["baseline"]
+                if metric in SPAWN_PANELS or metric == "stopall_s":
+                    fork = "stopall_s" if metric == "stopall_s" else "startall_s"
+                    cells += [value(base, fork, n)] + [
+                        value(base, m + "_start_s", n) if metric != "stopall_s" else "—"
+                        for m in ("vfork", "posix_spawn")]
+                else:
+                    cells += ["—"] * 3
+                print("| %s (%s) | %d | %s |" % (panel, unit, n, " | ".join(cells)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("json", help="the scale run (sv_bench.py scale --json)")
+    parser.add_argument("json", nargs="+", help="the scale run(s) (sv_bench.py scale --json)")
     parser.add_argument("--before", action="append", default=[],
                         help="another run of ours to draw dashed (repeatable; merged)")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "images"))
+    parser.add_argument("--tables", action="store_true", help="print markdown tables, draw nothing")
     args = parser.parse_args()
+    run = merge(args.json)
+    before = merge(args.before) if args.before else None
+    if args.tables:
+        tables(run, before)
+        return
     ensure_matplotlib()
-    with open(args.json) as f:
-        run = json.load(f)
-    befores = []
-    for path in args.before:
-        with open(path) as f:
-            befores.append(json.load(f))
-    for path in plot(run, befores, args.out):
+    for path in plot(run, [before] if before else [], args.out):
         print(path)
 
 

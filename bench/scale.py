@@ -291,6 +291,8 @@ def lifetime(ctx, impl, n):
         if not phase(out, "boot_s", boot):
             poll.join(0)
             out.update(booted)
+            if "rpc_s" not in out:
+                out["rpc_s_capped"] = ctx.boot_cap
             return out
         out.update(booted)
         poll.join(ctx.boot_cap)
@@ -421,13 +423,25 @@ def forkexec_binary():
 
 
 def baseline(n):
-    """bench/forkexec.c: N children started (pipes, fork, exec, wait for
-    the exec) and stopped (SIGTERM all, reap), in seconds."""
-    r = subprocess.run([forkexec_binary(), str(n)], capture_output=True, text=True, timeout=600,
-                       check=True)
-    words = r.stdout.split()
-    return {"startall_s": float(words[words.index("start") + 1]),
-            "stopall_s": float(words[words.index("stop") + 1])}
+    """bench/forkexec.c: N children started (pipes, a new process group,
+    exec, in its three ways: fork, vfork, posix_spawn) and stopped (SIGTERM
+    all, reap), in seconds. `startall_s` is fork+exec, the baseline the
+    targets name; the stop figure is fork's."""
+    r = subprocess.run([forkexec_binary(), str(n), "all"], capture_output=True, text=True,
+                       timeout=900, check=True)
+    out = {}
+    for line in r.stdout.splitlines():
+        words = line.split()
+        mode = words[-1].strip("[]")
+        start = float(words[words.index("start") + 1])
+        if mode == "fork":
+            out["startall_s"] = start
+            out["stopall_s"] = float(words[words.index("stop") + 1])
+        else:
+            out[mode + "_start_s"] = start
+    if "startall_s" not in out:
+        raise BenchError("forkexec printed %r" % r.stdout)
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -437,7 +451,9 @@ METRICS = [
     ("load_s", "config load: launch -> `started` logged", "s"),
     ("rpc_s", "launch -> RPC answered", "s"),
     ("boot_s", "launch -> all RUNNING", "s"),
-    ("startall_s", "startAllProcesses", "s"),
+    ("startall_s", "startAllProcesses (baseline: fork+exec)", "s"),
+    ("vfork_start_s", "baseline: N children by vfork+exec", "s"),
+    ("posix_spawn_start_s", "baseline: N children by posix_spawn", "s"),
     ("stopall_s", "stopAllProcesses", "s"),
     ("shutdown_s", "SIGTERM -> exit, children gone", "s"),
     ("rss_mb", "idle RSS, all RUNNING", "MB"),
@@ -486,6 +502,34 @@ def report(results, sizes):
         if all(c == "—" for c in cells):
             continue
         print("| %s (%s) | %s |" % (label, unit, " | ".join(cells)))
+    derived(results, sizes)
+
+
+def derived(results, sizes):
+    """The figures the targets of issue 19 are stated in: start-up against
+    fork+exec, memory per program (the slope from the smallest size)."""
+    def med(impl, n, metric):
+        return median_of(results[impl].get(str(n), []), metric)[0]
+    lines = []
+    for impl in ("ours", "reference"):
+        for n in sizes:
+            base = med("baseline", n, "startall_s")
+            for metric in ("startall_s", "boot_s"):
+                v = med(impl, n, metric)
+                if v is not None and base:
+                    lines.append("%s %d: %s = %.2f× fork+exec" % (impl, n, metric, v / base))
+            conf, run = med(impl, n, "conf_rss_mb"), med(impl, n, "rss_mb")
+            conf0 = med(impl, sizes[0], "conf_rss_mb")
+            if conf is not None and conf0 is not None and n != sizes[0]:
+                lines.append("%s %d: %.2f KB per configured program (slope from %d)"
+                             % (impl, n, (conf - conf0) * 1024 / (n - sizes[0]), sizes[0]))
+            if conf is not None and run is not None:
+                lines.append("%s %d: %.2f KB more per running program"
+                             % (impl, n, (run - conf) * 1024 / n))
+    if lines:
+        print()
+        for line in lines:
+            print("- " + line)
 
 
 def uptime():
@@ -509,7 +553,11 @@ def main(argv):
     parser.add_argument("--venv", default=os.path.join(sv_bench.ROOT, "target", "reference-venv"))
     parser.add_argument("--label", default="", help="a name for this run in the JSON (e.g. the commit)")
     parser.add_argument("--json", help="write the raw results to this file")
+    parser.add_argument("--report", nargs="+", metavar="JSON",
+                        help="measure nothing: print the table of these runs' JSON, merged")
     args = parser.parse_args(argv)
+    if args.report:
+        return report_files(args.report)
     sizes = ([int(x) for x in args.sizes.split(",")] if args.sizes
              else [100, 1000, max_programs()])
     raise_soft_limit()
@@ -564,6 +612,21 @@ def main(argv):
         for failure in failures:
             print("  " + failure)
         return 1
+    return 0
+
+
+def report_files(paths):
+    """One table from several runs (e.g. Supervisor's figures from an
+    earlier run of the same day): later files add sizes and daemons."""
+    results, sizes = {"ours": {}, "reference": {}, "baseline": {}}, set()
+    for path in paths:
+        with open(path) as f:
+            run = json.load(f)
+        sizes.update(run["sizes"])
+        for impl, by_size in run["results"].items():
+            results[impl].update(by_size)
+        print("# %s: %s, loads %s" % (path, run.get("label", ""), run.get("loads")))
+    report(results, sorted(sizes))
     return 0
 
 
