@@ -150,9 +150,9 @@ def plot(run, befores, out_dir):
         handles = [plt.Line2D([], [], **STYLE[k]) for k in keys]
         handles.append(plt.Line2D([], [], marker="^", color="grey", markerfacecolor="none",
                                   linestyle="none", markersize=10, label="past the deadline"))
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9)
+        fig.legend(handles=handles, loc="lower center", ncol=min(4, len(handles)), fontsize=9)
         fig.suptitle("%s — %s" % (title, run.get("label") or "scale run"), fontsize=12)
-        fig.tight_layout(rect=(0, 0.06, 1, 0.96))
+        fig.tight_layout(rect=(0, 0.09, 1, 0.96))
         path = os.path.join(out_dir, name + ".png")
         fig.savefig(path, dpi=80)
         plt.close(fig)
