@@ -582,7 +582,7 @@ def main(argv):
     ctx.ctls = {"our-ctl": args.ours_ctl, "ref-ctl": os.path.join(args.venv, "bin", "supervisorctl")}
     ctx.grace, ctx.settle, ctx.idle = 5, min(2.0, max(0.2, args.idle)), args.idle
     ctx.cap, ctx.boot_cap, ctx.shutdown_cap = args.cap, args.boot_cap, args.shutdown_cap
-    ctx.gapi_calls, ctx.gapi_seconds, ctx.ctl_runs = 10, 3.0, 3
+    ctx.gapi_calls, ctx.gapi_seconds, ctx.ctl_runs = 200, 3.0, 3
     impls = [i for i in ("ours", "reference") if i in args.impls.split(",")]
 
     import atexit
