@@ -1,9 +1,11 @@
 //! The two RPC costs issue 14 promised not to make worse, measured on the
 //! daemon's own types:
 //!
-//! * `encode getAllProcessInfo 200`: 200 `sv_api::ProcessInfo` records
-//!   turned into the XML-RPC answer bytes, the daemon's work per call after
-//!   the actor has answered;
+//! * `encode getAllProcessInfo 200` (and 6000): 200 `sv_api::ProcessInfo`
+//!   records turned into the XML-RPC answer bytes, the daemon's work per
+//!   call after the actor has answered — written straight into the answer
+//!   (`ProcessInfo::encode_all`, what the daemon does) and, for
+//!   comparison, through a `Value` tree (what it did before issue 19);
 //! * `round trip getAllProcessInfo 200`: one whole call over the unix socket
 //!   against the release `supervisord` with 200 configured programs (a new
 //!   connection per call, as `supervisorctl` and `xmlrpc.client` make).
@@ -24,8 +26,8 @@ use sv_xmlrpc::{Value, encode_response};
 /// Processes in the answer, as in the codec bench of sv-xmlrpc.
 const PROCESSES: usize = 200;
 
-fn records() -> Vec<ProcessInfo> {
-    (0..PROCESSES)
+fn records(count: usize) -> Vec<ProcessInfo> {
+    (0..count)
         .map(|i| {
             let name = format!("worker_{i:04}");
             ProcessInfo {
@@ -49,18 +51,26 @@ fn records() -> Vec<ProcessInfo> {
 }
 
 fn encode(c: &mut Criterion) {
-    let infos = records();
+    let infos = records(PROCESSES);
     c.bench_function("encode getAllProcessInfo 200", |b| {
-        b.iter(|| {
-            let value = Value::Array(
-                black_box(&infos)
-                    .iter()
-                    .map(ProcessInfo::to_value)
-                    .collect(),
-            );
-            black_box(encode_response(&Ok(value)))
-        })
+        b.iter(|| black_box(ProcessInfo::encode_all(black_box(&infos))))
     });
+    // The path before issue 19: a `Value` tree, then its encoding.
+    c.bench_function("encode getAllProcessInfo 200 via Value tree", |b| {
+        b.iter(|| black_box(through_tree(black_box(&infos))))
+    });
+    let many = records(6000);
+    c.bench_function("encode getAllProcessInfo 6000", |b| {
+        b.iter(|| black_box(ProcessInfo::encode_all(black_box(&many))))
+    });
+    c.bench_function("encode getAllProcessInfo 6000 via Value tree", |b| {
+        b.iter(|| black_box(through_tree(black_box(&many))))
+    });
+}
+
+fn through_tree(infos: &[ProcessInfo]) -> Vec<u8> {
+    let value = Value::Array(infos.iter().map(ProcessInfo::to_value).collect());
+    encode_response(&Ok(value))
 }
 
 /// A release `supervisord` with 200 stopped programs on a unix socket in a

@@ -28,7 +28,8 @@ pub use namespec::{make_namespec, split_namespec};
 pub use params::{py_repr, py_str, truthy};
 pub use records::{
     ConfigChanges, ConfigInfo, LogFile, ProcessInfo, ProcessResult, RecordError, StateInfo,
-    TailChunk, array_from_value, capped_int, config_info_array, describe, format_timedelta,
+    TailChunk, array_from_value, capped_int, config_info_array, describe, encode_config_info_array,
+    format_timedelta,
 };
 pub use request::{LogStream, MulticallEntry, Request, SignalArg};
 pub use states::{EventListenerState, ProcessState, SupervisorState};

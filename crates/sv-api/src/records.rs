@@ -13,7 +13,7 @@ mod config;
 mod logs;
 mod process;
 
-pub use config::{ConfigChanges, ConfigInfo, LogFile, config_info_array};
+pub use config::{ConfigChanges, ConfigInfo, LogFile, config_info_array, encode_config_info_array};
 pub use logs::TailChunk;
 pub use process::{ProcessInfo, ProcessResult, StateInfo, describe, format_timedelta};
 

@@ -61,63 +61,142 @@ fn push_params(out: &mut String, params: &[Value]) {
 }
 
 fn push_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Int(n) => {
-            out.push_str("<value><int>");
-            out.push_str(&n.to_string());
-            out.push_str("</int></value>\n");
-        }
-        Value::I8(n) => {
-            out.push_str("<value><i8>");
-            out.push_str(&n.to_string());
-            out.push_str("</i8></value>\n");
-        }
-        Value::Bool(b) => {
-            out.push_str("<value><boolean>");
-            out.push_str(if *b { "1" } else { "0" });
-            out.push_str("</boolean></value>\n");
-        }
-        Value::String(s) => {
-            out.push_str("<value><string>");
-            push_text(out, s);
-            out.push_str("</string></value>\n");
-        }
-        Value::Double(d) => {
-            out.push_str("<value><double>");
-            push_python_float_repr(out, *d);
-            out.push_str("</double></value>\n");
-        }
-        Value::DateTime(s) => {
-            out.push_str("<value><dateTime.iso8601>");
-            push_text(out, s);
-            out.push_str("</dateTime.iso8601></value>\n");
-        }
-        Value::Base64(bytes) => {
-            out.push_str("<value><base64>\n");
-            push_base64_lines(out, bytes);
-            out.push_str("</base64></value>\n");
-        }
-        Value::Struct(members) => {
-            out.push_str("<value><struct>\n");
-            for (name, member) in members {
-                out.push_str("<member>\n<name>");
-                push_text(out, name);
-                out.push_str("</name>\n");
-                push_value(out, member);
-                out.push_str("</member>\n");
-            }
-            out.push_str("</struct></value>\n");
-        }
-        Value::Array(items) => {
-            out.push_str("<value><array><data>\n");
-            for item in items {
-                push_value(out, item);
-            }
-            out.push_str("</data></array></value>\n");
-        }
-        // Python writes no newline after a nil value.
-        Value::Nil => out.push_str("<value><nil/></value>"),
+    ValueWriter { out }.value(value);
+}
+
+/// Encodes a successful `<methodResponse>` whose one value `write` writes
+/// straight into the answer, with no [`Value`] tree in between: the bytes
+/// are those [`encode_response`] writes for the equivalent tree (the tree
+/// path goes through the same writer). `capacity` is a size hint.
+pub fn encode_response_with(capacity: usize, write: impl FnOnce(&mut ValueWriter)) -> Vec<u8> {
+    let mut out = String::with_capacity(capacity.max(128));
+    out.push_str(XML_HEADER);
+    out.push_str("<methodResponse>\n<params>\n<param>\n");
+    write(&mut ValueWriter { out: &mut out });
+    out.push_str("</param>\n</params>\n</methodResponse>\n");
+    out.into_bytes()
+}
+
+/// Writes one value (and what it contains) into an answer being encoded;
+/// see [`encode_response_with`].
+pub struct ValueWriter<'a> {
+    out: &'a mut String,
+}
+
+/// Writes the members of a struct; see [`ValueWriter::structure`].
+pub struct StructWriter<'w, 'a> {
+    writer: &'w mut ValueWriter<'a>,
+}
+
+impl ValueWriter<'_> {
+    /// `<int>`.
+    pub fn int(&mut self, n: i32) {
+        self.out.push_str("<value><int>");
+        push_display(self.out, n);
+        self.out.push_str("</int></value>\n");
     }
+
+    /// `<i8>` (see the crate docs).
+    pub fn i8(&mut self, n: i64) {
+        self.out.push_str("<value><i8>");
+        push_display(self.out, n);
+        self.out.push_str("</i8></value>\n");
+    }
+
+    /// `<boolean>`.
+    pub fn bool(&mut self, b: bool) {
+        self.out.push_str("<value><boolean>");
+        self.out.push_str(if b { "1" } else { "0" });
+        self.out.push_str("</boolean></value>\n");
+    }
+
+    /// `<string>`, escaped as Python escapes it.
+    pub fn string(&mut self, s: &str) {
+        self.out.push_str("<value><string>");
+        push_text(self.out, s);
+        self.out.push_str("</string></value>\n");
+    }
+
+    /// An array whose items `items` writes.
+    pub fn array(&mut self, items: impl FnOnce(&mut Self)) {
+        self.out.push_str("<value><array><data>\n");
+        items(self);
+        self.out.push_str("</data></array></value>\n");
+    }
+
+    /// A struct whose members `members` writes, in order.
+    pub fn structure<'w>(&'w mut self, members: impl FnOnce(&mut StructWriter<'w, '_>)) {
+        self.out.push_str("<value><struct>\n");
+        let mut writer = StructWriter { writer: self };
+        members(&mut writer);
+        writer.writer.out.push_str("</struct></value>\n");
+    }
+
+    /// Any value of the tree model.
+    pub fn value(&mut self, value: &Value) {
+        match value {
+            Value::Int(n) => self.int(*n),
+            Value::I8(n) => self.i8(*n),
+            Value::Bool(b) => self.bool(*b),
+            Value::String(s) => self.string(s),
+            Value::Double(d) => {
+                self.out.push_str("<value><double>");
+                push_python_float_repr(self.out, *d);
+                self.out.push_str("</double></value>\n");
+            }
+            Value::DateTime(s) => {
+                self.out.push_str("<value><dateTime.iso8601>");
+                push_text(self.out, s);
+                self.out.push_str("</dateTime.iso8601></value>\n");
+            }
+            Value::Base64(bytes) => {
+                self.out.push_str("<value><base64>\n");
+                push_base64_lines(self.out, bytes);
+                self.out.push_str("</base64></value>\n");
+            }
+            Value::Struct(members) => self.structure(|s| {
+                for (name, member) in members {
+                    s.member(name, |w| w.value(member));
+                }
+            }),
+            Value::Array(items) => self.array(|w| {
+                for item in items {
+                    w.value(item);
+                }
+            }),
+            // Python writes no newline after a nil value.
+            Value::Nil => self.out.push_str("<value><nil/></value>"),
+        }
+    }
+}
+
+impl StructWriter<'_, '_> {
+    /// One member: its name, then the value `value` writes.
+    pub fn member(&mut self, name: &str, value: impl FnOnce(&mut ValueWriter)) {
+        let out = &mut *self.writer.out;
+        out.push_str("<member>\n<name>");
+        push_text(out, name);
+        out.push_str("</name>\n");
+        value(self.writer);
+        self.writer.out.push_str("</member>\n");
+    }
+
+    /// A string member.
+    pub fn string(&mut self, name: &str, value: &str) {
+        self.member(name, |w| w.string(value));
+    }
+
+    /// An int member.
+    pub fn int(&mut self, name: &str, value: i32) {
+        self.member(name, |w| w.int(value));
+    }
+}
+
+/// Appends `n` in decimal without an intermediate `String`.
+fn push_display(out: &mut String, n: impl std::fmt::Display) {
+    use std::fmt::Write as _;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{n}");
 }
 
 /// Whether XML 1.0 allows `c` in a document at all (production `Char`).
@@ -133,18 +212,37 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 /// `>` only; quotes stay raw), with characters XML 1.0 forbids replaced by
 /// U+FFFD so that every reader can parse the result.
 fn push_text(out: &mut String, s: &str) {
+    // Byte by byte: every byte that needs a replacement is ASCII or starts
+    // U+FFFE/U+FFFF (EF BF BE/BF); all other multi-byte characters a `str`
+    // can hold are allowed. So the scan never decodes UTF-8 and slices
+    // only at character boundaries.
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let replacement = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            c if is_xml_char(c) => continue,
-            _ => "\u{FFFD}",
+    let mut i = 0;
+    while i < bytes.len() {
+        let (replacement, len) = match bytes[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            0..=0x1F => ("\u{FFFD}", 1),
+            0xEF if bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+            {
+                ("\u{FFFD}", 3)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
         out.push_str(replacement);
-        start = i + c.len_utf8();
+        i += len;
+        start = i;
     }
     out.push_str(&s[start..]);
 }
@@ -258,6 +356,48 @@ fn shortest_digits(magnitude: f64) -> String {
 mod tests {
     use super::*;
     use crate::value::Fault;
+
+    /// The escaping rule, one character at a time, as it was written before
+    /// the byte scan.
+    fn escaped_by_chars(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_string(),
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                c if is_xml_char(c) => c.to_string(),
+                _ => "\u{FFFD}".to_string(),
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_scan_escapes_as_the_character_rule(
+            s in "[\\x00-\\x7f\u{80}-\u{7ff}\u{d7ff}\u{e000}\u{fffd}-\u{ffff}\u{10000}\u{10ffff}&<>]{0,40}"
+        ) {
+            let mut out = String::new();
+            push_text(&mut out, &s);
+            proptest::prop_assert_eq!(out, escaped_by_chars(&s));
+        }
+    }
+
+    #[test]
+    fn byte_scan_edge_characters() {
+        for s in [
+            "\u{fffe}",
+            "\u{ffff}",
+            "\u{fffd}",
+            "a\u{efbf}b",
+            "\u{ef}\u{bf}",
+            "\u{1b}[0m",
+            "\u{7f}",
+        ] {
+            let mut out = String::new();
+            push_text(&mut out, s);
+            assert_eq!(out, escaped_by_chars(s), "{s:?}");
+        }
+    }
 
     fn response(value: Value) -> String {
         String::from_utf8(encode_response(&Ok(value))).unwrap_or_default()

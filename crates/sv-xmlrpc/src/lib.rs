@@ -11,7 +11,9 @@
 //!   rejects everything that could make it slow or big: any `DOCTYPE`, any
 //!   entity other than the five predefined ones, and documents over the
 //!   [`Limits`] (input size, element count, text size, nesting depth);
-//! * an encoder ([`encode_call`], [`encode_response`]) whose output is
+//! * an encoder ([`encode_call`], [`encode_response`], and
+//!   [`encode_response_with`], which writes an answer straight into its
+//!   buffer through a [`ValueWriter`] with no [`Value`] tree) whose output is
 //!   byte-identical to Python 3.11's `xmlrpc.client.dumps(...,
 //!   allow_none=True)`, so Python clients and tools that compare bytes see
 //!   no difference.
@@ -49,5 +51,8 @@ mod encode;
 mod value;
 
 pub use decode::{DecodeError, Limits, decode_call, decode_response};
-pub use encode::{encode_call, encode_response, python_float_repr};
+pub use encode::{
+    StructWriter, ValueWriter, encode_call, encode_response, encode_response_with,
+    python_float_repr,
+};
 pub use value::{Fault, MethodCall, Response, Value};

@@ -1,9 +1,9 @@
 //! A process's configuration as `getAllConfigInfo` reports it (with its
 //! log files), and what `reloadConfig` found changed.
 
-use sv_xmlrpc::Value;
+use sv_xmlrpc::{Value, ValueWriter};
 
-use super::{Fields, RecordError, array_from_value, int, member, wire_int};
+use super::{Fields, RecordError, array_from_value, capped_int, int, member, wire_int};
 
 /// A configured child log file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -147,6 +147,91 @@ impl ConfigInfo {
             member("serverurl", string_or_none(self.serverurl.as_deref())),
         ])
     }
+
+    /// The same struct written straight into an answer, byte for byte what
+    /// [`to_value`](Self::to_value) encodes to (a test compares them).
+    pub fn write_value(&self, w: &mut ValueWriter) {
+        let log = |w: &mut ValueWriter, file: &LogFile| match file {
+            LogFile::Path(path) => w.string(path),
+            LogFile::Auto => w.string("auto"),
+            LogFile::None => w.string("none"),
+        };
+        w.structure(|s| {
+            s.member("autostart", |w| w.bool(self.autostart));
+            s.string("directory", self.directory.as_deref().unwrap_or("none"));
+            match self.uid {
+                Some(uid) => s.int("uid", capped_int(i64::from(uid))),
+                None => s.string("uid", "none"),
+            }
+            s.string("command", &self.command);
+            s.member("exitcodes", |w| {
+                w.array(|w| {
+                    for &code in &self.exitcodes {
+                        w.int(capped_int(code));
+                    }
+                })
+            });
+            s.string("group", &self.group);
+            s.int("group_prio", capped_int(self.group_prio));
+            s.member("inuse", |w| w.bool(self.inuse));
+            s.member("killasgroup", |w| w.bool(self.killasgroup));
+            s.string("name", &self.name);
+            s.int("process_prio", capped_int(self.process_prio));
+            s.member("redirect_stderr", |w| w.bool(self.redirect_stderr));
+            s.int("startretries", capped_int(self.startretries));
+            s.int("startsecs", capped_int(self.startsecs));
+            s.int(
+                "stdout_capture_maxbytes",
+                capped_int(self.stdout_capture_maxbytes),
+            );
+            s.member("stdout_events_enabled", |w| {
+                w.bool(self.stdout_events_enabled)
+            });
+            s.member("stdout_logfile", |w| log(w, &self.stdout_logfile));
+            s.int(
+                "stdout_logfile_backups",
+                capped_int(self.stdout_logfile_backups),
+            );
+            s.int(
+                "stdout_logfile_maxbytes",
+                capped_int(self.stdout_logfile_maxbytes),
+            );
+            s.member("stdout_syslog", |w| w.bool(self.stdout_syslog));
+            s.int("stopsignal", self.stopsignal);
+            s.int("stopwaitsecs", capped_int(self.stopwaitsecs));
+            s.int(
+                "stderr_capture_maxbytes",
+                capped_int(self.stderr_capture_maxbytes),
+            );
+            s.member("stderr_events_enabled", |w| {
+                w.bool(self.stderr_events_enabled)
+            });
+            s.member("stderr_logfile", |w| log(w, &self.stderr_logfile));
+            s.int(
+                "stderr_logfile_backups",
+                capped_int(self.stderr_logfile_backups),
+            );
+            s.int(
+                "stderr_logfile_maxbytes",
+                capped_int(self.stderr_logfile_maxbytes),
+            );
+            s.member("stderr_syslog", |w| w.bool(self.stderr_syslog));
+            s.string("serverurl", self.serverurl.as_deref().unwrap_or("none"));
+        });
+    }
+}
+
+/// The `getAllConfigInfo` answer, encoded directly: [`config_info_array`]'s
+/// order and bytes without the [`Value`] tree.
+pub fn encode_config_info_array(mut infos: Vec<ConfigInfo>) -> Vec<u8> {
+    infos.sort_by(|a, b| a.name.cmp(&b.name));
+    sv_xmlrpc::encode_response_with(1600 * infos.len() + 256, |w| {
+        w.array(|w| {
+            for info in &infos {
+                info.write_value(w);
+            }
+        })
+    })
 }
 
 /// The whole `getAllConfigInfo` result: entries sorted by process name.

@@ -2,7 +2,7 @@
 //! `description` and uptime text, the daemon's state (`getState`) and one
 //! process's outcome in a group operation's result array.
 
-use sv_xmlrpc::Value;
+use sv_xmlrpc::{Value, ValueWriter};
 
 use super::{Fields, RecordError, capped_int, int, member};
 use crate::faults::{AnyFaultCode, RpcError};
@@ -77,6 +77,52 @@ impl ProcessInfo {
             member("pid", int(i64::from(self.pid))),
             member("description", self.description.as_str().into()),
         ])
+    }
+
+    /// The same struct written straight into an answer (no [`Value`]
+    /// tree): what `getAllProcessInfo` sends, byte for byte what
+    /// [`to_value`](Self::to_value) encodes to (a test compares them).
+    pub fn write_value(&self, w: &mut ValueWriter) {
+        w.structure(|s| {
+            s.string("name", &self.name);
+            s.string("group", &self.group);
+            s.int("start", capped_int(self.start));
+            s.int("stop", capped_int(self.stop));
+            s.int("now", capped_int(self.now));
+            s.int("state", self.state);
+            s.string("statename", &self.statename);
+            s.string("spawnerr", &self.spawnerr);
+            s.int("exitstatus", self.exitstatus);
+            s.string("logfile", &self.stdout_logfile);
+            s.string("stdout_logfile", &self.stdout_logfile);
+            s.string("stderr_logfile", &self.stderr_logfile);
+            s.int("pid", capped_int(i64::from(self.pid)));
+            s.string("description", &self.description);
+        });
+    }
+
+    /// The `getAllProcessInfo` answer for `infos`, encoded directly.
+    pub fn encode_all(infos: &[ProcessInfo]) -> Vec<u8> {
+        // About 1100 bytes of markup per record besides its text: one
+        // allocation, no copy on growth.
+        let text: usize = infos
+            .iter()
+            .map(|i| {
+                i.name.len()
+                    + i.group.len()
+                    + i.spawnerr.len()
+                    + 2 * i.stdout_logfile.len()
+                    + i.stderr_logfile.len()
+                    + i.description.len()
+            })
+            .sum();
+        sv_xmlrpc::encode_response_with(text + 1100 * infos.len() + 256, |w| {
+            w.array(|w| {
+                for info in infos {
+                    info.write_value(w);
+                }
+            })
+        })
     }
 }
 

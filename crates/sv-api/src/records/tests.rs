@@ -599,3 +599,90 @@ fn tail_chunk_round_trip() {
     assert_eq!(TailChunk::from_value(&value), Ok(chunk));
     assert!(TailChunk::from_value(&Value::Array(vec![s("x")])).is_err());
 }
+
+/// `getAllProcessInfo` is written straight into the answer; its bytes must
+/// be the tree path's, for every kind of field: escaping, non-ASCII,
+/// characters XML forbids, values past 32 bits, empty strings.
+#[test]
+fn direct_encoding_is_byte_identical_to_the_value_path() {
+    let texts = [
+        "",
+        "plain",
+        "a&b<c>d\"e'f",
+        "ünïcødé — 日本語 🦀",
+        "ctrl\u{1b}[31mred\u{7}\r\n\ttab",
+        "\u{fffe}\u{ffff}\u{10ffff}",
+        "]]>&amp;",
+    ];
+    let mut infos = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        for state in [0, 10, 20, 30, 40, 100, 200, 1000] {
+            infos.push(ProcessInfo {
+                name: format!("{text}{i}"),
+                group: text.to_string(),
+                start: [0, 1_764_000_000, i64::MAX, i64::MIN][i % 4],
+                stop: 1_764_000_100 + i as i64,
+                now: [1_764_003_723, 5_000_000_000][i % 2],
+                state,
+                statename: text.to_string(),
+                spawnerr: format!("can't find command {text:?}"),
+                exitstatus: [-1, 0, 255][i % 3],
+                stdout_logfile: format!("/var/log/{text}.log"),
+                stderr_logfile: String::new(),
+                pid: [0, 4242, u32::MAX][i % 3],
+                description: text.to_string(),
+            });
+        }
+    }
+    // Each record alone (getProcessInfo) and all together.
+    for info in &infos {
+        let direct = sv_xmlrpc::encode_response_with(0, |w| info.write_value(w));
+        assert_eq!(
+            String::from_utf8(direct).unwrap(),
+            String::from_utf8(sv_xmlrpc::encode_response(&Ok(info.to_value()))).unwrap()
+        );
+    }
+    let tree = Value::Array(infos.iter().map(ProcessInfo::to_value).collect());
+    assert_eq!(
+        ProcessInfo::encode_all(&infos),
+        sv_xmlrpc::encode_response(&Ok(tree))
+    );
+    assert_eq!(
+        ProcessInfo::encode_all(&[]),
+        sv_xmlrpc::encode_response(&Ok(Value::Array(Vec::new())))
+    );
+}
+
+/// `getAllConfigInfo` written directly: the tree path's bytes and order.
+#[test]
+fn direct_config_info_is_byte_identical_to_the_value_path() {
+    let mut infos = Vec::new();
+    for (i, text) in ["zeta", "a&b<c>", "ünï 日本", "", "ctrl\u{1b}x", "zeta"]
+        .iter()
+        .enumerate()
+    {
+        let mut info = sample_config();
+        info.name = text.to_string();
+        info.command = format!("/bin/{text} --flag=\"{i}\"");
+        info.directory = [None, Some(text.to_string())][i % 2].clone();
+        info.uid = [None, Some(1000), Some(u32::MAX)][i % 3];
+        info.serverurl = [None, Some(format!("unix:///{text}"))][i % 2].clone();
+        info.exitcodes = vec![0, 2, i64::MAX][..i % 4].to_vec();
+        info.group_prio = [999, i64::MIN][i % 2];
+        info.stdout_logfile = [
+            LogFile::Auto,
+            LogFile::None,
+            LogFile::Path(format!("/l/{text}")),
+        ][i % 3]
+            .clone();
+        info.stderr_logfile = [LogFile::None, LogFile::Auto][i % 2].clone();
+        info.stdout_logfile_maxbytes = [0, 1 << 40][i % 2];
+        info.inuse = i % 2 == 0;
+        info.stdout_syslog = i % 3 == 0;
+        infos.push(info);
+    }
+    assert_eq!(
+        String::from_utf8(crate::encode_config_info_array(infos.clone())).unwrap(),
+        String::from_utf8(sv_xmlrpc::encode_response(&Ok(config_info_array(infos)))).unwrap()
+    );
+}

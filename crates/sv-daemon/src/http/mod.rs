@@ -219,8 +219,7 @@ async fn rpc(app: App, request: Request) -> Response {
         Ok(call) if !call.name.is_empty() => call,
         _ => return error(StatusCode::BAD_REQUEST),
     };
-    let response = app.dispatcher.call(call).await;
-    let xml = sv_xmlrpc::encode_response(&response);
+    let xml = app.dispatcher.call_encoded(call).await;
     ([(header::CONTENT_TYPE, "text/xml")], xml).into_response()
 }
 

@@ -65,6 +65,34 @@ fn scripted(script: Script) -> (mpsc::Sender<Op>, mpsc::UnboundedReceiver<String
                     });
                     let _ = reply.send(info.ok_or_else(|| bad_name(&spec)));
                 }
+                Op::ConfigInfo(reply) => {
+                    let infos = script
+                        .processes
+                        .iter()
+                        .rev()
+                        .map(|&(group, name, _)| sv_api::ConfigInfo {
+                            name: name.into(),
+                            group: group.into(),
+                            command: "/bin/cat <&>".into(),
+                            ..sv_api::ConfigInfo::default()
+                        })
+                        .collect();
+                    let _ = reply.send(Ok(infos));
+                }
+                Op::AllProcessInfo(reply) => {
+                    let infos = script
+                        .processes
+                        .iter()
+                        .map(|&(group, name, _)| ProcessInfo {
+                            name: name.into(),
+                            group: group.into(),
+                            statename: "RUNNING & <up>".into(),
+                            pid: 7,
+                            ..ProcessInfo::default()
+                        })
+                        .collect();
+                    let _ = reply.send(Ok(infos));
+                }
                 Op::Select { group, reply } => {
                     let known = group
                         .as_deref()
@@ -336,4 +364,34 @@ async fn the_main_log_of_a_syslog_daemon_is_no_file() {
         call(&d, "supervisor.readLog", vec![Value::Int(0), Value::Int(0)]).await,
         Err("20 NO_FILE: syslog".into())
     );
+}
+
+/// The HTTP layer sends `call_encoded`'s bytes: the same as encoding
+/// `call`'s value, for the directly written answers and their faults too.
+#[tokio::test]
+async fn encoded_answers_are_the_value_paths_bytes() {
+    let (tx, _seen) = scripted(web_and_worker());
+    let d = Dispatcher::new(tx, true);
+    for (name, params) in [
+        ("supervisor.getAllProcessInfo", vec![]),
+        ("supervisor.getProcessInfo", vec![s("web")]),
+        ("supervisor.getProcessInfo", vec![s("work:a")]),
+        ("supervisor.getProcessInfo", vec![s("nosuch")]),
+        ("supervisor.getProcessInfo", vec![]),
+        ("supervisor.getAllConfigInfo", vec![]),
+        ("supervisor.getPID", vec![]),
+        ("no.such.method", vec![]),
+    ] {
+        let call = MethodCall {
+            name: name.into(),
+            params,
+        };
+        let tree = sv_xmlrpc::encode_response(&d.call(call.clone()).await);
+        let direct = d.call_encoded(call).await;
+        assert_eq!(
+            String::from_utf8_lossy(&direct),
+            String::from_utf8_lossy(&tree),
+            "{name}"
+        );
+    }
 }
