@@ -19,7 +19,6 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use super::table::ProcKey;
-use super::waiters::Waiter;
 use super::{BusEvent, Kept, Op, Outcome, Supervisor};
 use crate::capture::{self, ChildOutput};
 
@@ -161,7 +160,7 @@ impl Supervisor {
         [
             self.deadlines.first().map(|(t, _)| *t),
             self.next_wait_report,
-            self.waiters.iter().filter_map(Waiter::next_report).min(),
+            self.waiters.next_report(),
             self.next_tick,
             self.record_due,
         ]

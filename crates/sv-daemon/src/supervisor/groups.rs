@@ -44,6 +44,8 @@ pub(crate) struct Group {
     /// Its processes by (priority, name), Supervisor's order within a
     /// group; fixed when the group is created.
     pub members: Vec<ProcKey>,
+    /// The same processes by name, for finding one in O(log n).
+    pub by_name: Vec<ProcKey>,
     /// An fcgi group's socket, handed to each process as stdin.
     pub socket: Option<(FcgiSocket, std::os::fd::OwnedFd)>,
     /// When it was added: groups of equal priority keep this order.
@@ -187,6 +189,11 @@ impl Supervisor {
         let name = def.name.clone();
         let order = |key: &ProcKey| self.table.process(*key).map(super::order::member_key);
         members.sort_by(|a, b| order(a).cmp(&order(b)));
+        let mut by_name = members.clone();
+        by_name.sort_by(|a, b| {
+            let name = |key: &ProcKey| self.table.process(*key).map(Process::name);
+            name(a).cmp(&name(b))
+        });
         let live = members
             .iter()
             .filter(|k| !self.table.is_stopped(**k))
@@ -195,6 +202,7 @@ impl Supervisor {
         self.groups.insert(Group {
             def,
             members,
+            by_name,
             socket,
             seq: 0,
             live,
@@ -231,5 +239,14 @@ impl Supervisor {
 
     pub(crate) fn group_of(&self, name: &str) -> Option<&Group> {
         self.groups.get(name)
+    }
+
+    /// The process `name` of `group`.
+    pub(crate) fn member_named(&self, group: &Group, name: &str) -> Option<ProcKey> {
+        let index = group
+            .by_name
+            .binary_search_by(|key| self.table.process(*key).map_or("", Process::name).cmp(name))
+            .ok()?;
+        group.by_name.get(index).copied()
     }
 }

@@ -142,7 +142,7 @@ pub struct Supervisor {
     /// When the next "waiting for … to die" line may be written.
     next_wait_report: Option<Mono>,
     /// RPC calls waiting for a process to reach a state.
-    waiters: Vec<Waiter>,
+    waiters: waiters::Waiters,
     reload: Reload,
     /// Event listener pools, their buffers and the serials.
     hub: Hub,
@@ -203,7 +203,7 @@ impl Supervisor {
             bus,
             stopping: None,
             next_wait_report: None,
-            waiters: Vec::new(),
+            waiters: waiters::Waiters::default(),
             reload,
             hub: Hub::continuing(event_serial),
             ticks: Ticks::new(),

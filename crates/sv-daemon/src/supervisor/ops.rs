@@ -228,12 +228,7 @@ impl Supervisor {
         let (group, process) = split_namespec(spec);
         let group = self.group_of(&group).ok_or_else(bad)?;
         let process = process.ok_or_else(bad)?;
-        group
-            .members
-            .iter()
-            .copied()
-            .find(|k| self.table.process(*k).is_some_and(|p| p.name() == process))
-            .ok_or_else(bad)
+        self.member_named(group, &process).ok_or_else(bad)
     }
 
     fn resolve_managed(&self, spec: &str) -> Result<&super::table::Managed, OpError> {

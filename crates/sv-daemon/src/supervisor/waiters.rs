@@ -1,7 +1,11 @@
 //! Calls that wait: `startProcess` / `stopProcess` with `wait=true` leave a
 //! [`Waiter`] here and are answered when their process gets where they
 //! wait for (or cannot), so a waiting client never holds up the actor.
+//! They are kept by process, and the stop reports in a time-ordered queue,
+//! so a state change or a report costs O(log W) however many calls wait
+//! (`stopAllProcesses` with `wait` leaves one per process).
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use sv_core::process::{Mono, State};
@@ -46,17 +50,73 @@ impl Waiter {
 /// Supervisor's `stop_report` cadence.
 pub(super) const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
+/// Every waiting call, by process.
+#[derive(Default)]
+pub(super) struct Waiters {
+    /// By process; each waiter with its id (the order calls came in).
+    by_key: HashMap<ProcKey, Vec<(u64, Waiter)>>,
+    /// When each stop waiter next reports: (when, id, process).
+    reports: BTreeSet<(Mono, u64, ProcKey)>,
+    next_id: u64,
+}
+
+impl Waiters {
+    pub(super) fn push(&mut self, waiter: Waiter) {
+        let id = self.next_id;
+        self.next_id += 1;
+        if let Some(at) = waiter.next_report() {
+            self.reports.insert((at, id, waiter.key()));
+        }
+        self.by_key
+            .entry(waiter.key())
+            .or_default()
+            .push((id, waiter));
+    }
+
+    /// The earliest stop report due.
+    pub(super) fn next_report(&self) -> Option<Mono> {
+        self.reports.first().map(|(at, _, _)| *at)
+    }
+
+    /// Take the waiters on `key` out (those still waiting go back with
+    /// [`Waiters::put_back`]).
+    fn take(&mut self, key: ProcKey) -> Vec<(u64, Waiter)> {
+        let taken = self.by_key.remove(&key).unwrap_or_default();
+        for (id, waiter) in &taken {
+            if let Some(at) = waiter.next_report() {
+                self.reports.remove(&(at, *id, key));
+            }
+        }
+        taken
+    }
+
+    fn put_back(&mut self, id: u64, waiter: Waiter) {
+        if let Some(at) = waiter.next_report() {
+            self.reports.insert((at, id, waiter.key()));
+        }
+        self.by_key
+            .entry(waiter.key())
+            .or_default()
+            .push((id, waiter));
+    }
+
+    fn take_all(&mut self) -> impl Iterator<Item = Waiter> + use<> {
+        self.reports.clear();
+        std::mem::take(&mut self.by_key)
+            .into_values()
+            .flatten()
+            .map(|(_, waiter)| waiter)
+    }
+}
+
 impl Supervisor {
     /// Answer every waiter on `key` whose process has got where it waits for.
     pub(super) fn settle_waiters(&mut self, key: ProcKey) {
-        if !self.waiters.iter().any(|w| w.key() == key) {
+        if !self.waiters.by_key.contains_key(&key) {
             return;
         }
-        let (mine, others): (Vec<Waiter>, Vec<Waiter>) = std::mem::take(&mut self.waiters)
-            .into_iter()
-            .partition(|w| w.key() == key);
-        self.waiters = others;
-        for waiter in mine {
+        let mine = self.waiters.take(key);
+        for (id, waiter) in mine {
             let Some(m) = self.table.get(key) else {
                 continue;
             };
@@ -74,7 +134,7 @@ impl Supervisor {
                 Waiter::Stop { reply, .. } if state.is_stopped() => {
                     let _ = reply.send(Ok(()));
                 }
-                still_waiting => self.waiters.push(still_waiting),
+                still_waiting => self.waiters.put_back(id, still_waiting),
             }
         }
     }
@@ -84,20 +144,34 @@ impl Supervisor {
     /// client gave).
     pub(super) fn report_stopping_waiters(&mut self, now: Mono) {
         let mut lines = Vec::new();
-        for waiter in &mut self.waiters {
-            if let Waiter::Stop {
-                key,
-                name,
-                next_report,
-                ..
-            } = waiter
-                && *next_report <= now
+        let mut again = Vec::new();
+        while let Some(&(at, id, key)) = self.waiters.reports.first() {
+            if at > now {
+                break;
+            }
+            self.waiters.reports.pop_first();
+            let Some(waiter) = self
+                .waiters
+                .by_key
+                .get_mut(&key)
+                .and_then(|list| list.iter_mut().find(|(i, _)| *i == id))
+            else {
+                continue;
+            };
+            if let (
+                _,
+                Waiter::Stop {
+                    name, next_report, ..
+                },
+            ) = waiter
             {
-                let name = self.table.process(*key).map_or(name.as_str(), |p| p.name());
+                let name = self.table.process(key).map_or(name.as_str(), |p| p.name());
                 lines.push(format!("waiting for {name} to stop"));
                 *next_report = now + STOP_REPORT_EVERY;
+                again.push((*next_report, id, key));
             }
         }
+        self.waiters.reports.extend(again);
         for line in lines {
             self.log.info(&line);
         }
@@ -105,7 +179,7 @@ impl Supervisor {
 
     /// The daemon is going away: nobody will be answered otherwise.
     pub(super) fn fail_waiters(&mut self) {
-        for waiter in std::mem::take(&mut self.waiters) {
+        for waiter in self.waiters.take_all() {
             let reply = match waiter {
                 Waiter::Start { reply, .. } | Waiter::Stop { reply, .. } => reply,
             };

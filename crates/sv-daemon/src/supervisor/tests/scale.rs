@@ -64,28 +64,27 @@ async fn regression_shutdown_rewalks_stop_wave_per_event() {
     assert_eq!(events, N);
     // Highest priority first, each wave in reverse name order within its
     // groups' order.
-    let names: Vec<String> = h
+    let names_by_pid: std::collections::HashMap<i32, String> = h
+        .kids
+        .spawns()
+        .into_iter()
+        .map(|(_, name, pid)| (pid as i32, name))
+        .collect();
+    let names: Vec<&String> = h
         .kids
         .signals()
         .iter()
-        .map(|(pid, _)| {
-            h.kids
-                .spawns()
-                .iter()
-                .find(|(_, _, p)| *p as i32 == *pid)
-                .map(|(_, name, _)| name.clone())
-                .expect("a spawned pid")
-        })
+        .map(|(pid, _)| names_by_pid.get(pid).expect("a spawned pid"))
         .collect();
     let priority = |name: &str| name[1..].parse::<usize>().map(|i| i % 3).expect("pNNNN");
     assert!(
-        names.windows(2).all(|w| priority(&w[0]) >= priority(&w[1])),
+        names.windows(2).all(|w| priority(w[0]) >= priority(w[1])),
         "waves by priority, highest first"
     );
     assert!(
         names
             .windows(2)
-            .filter(|w| priority(&w[0]) == priority(&w[1]))
+            .filter(|w| priority(w[0]) == priority(w[1]))
             .all(|w| w[0] < w[1]),
         "a wave's groups in the order they were added (priority, name)"
     );
@@ -155,4 +154,46 @@ async fn regression_boot_wave_holds_the_actor() {
             assert!(last_spawn < first_success);
         })
         .await;
+}
+
+/// `stopAllProcesses` with `wait` leaves one waiter per process: each is
+/// answered when its own process stops, and each reports once at the
+/// batch's end (the waiters are kept by process and their reports in a
+/// time-ordered queue, not walked at every event).
+#[tokio::test(start_paused = true)]
+async fn many_stop_waiters_are_each_answered_and_reported_once() {
+    let mut h = Harness::new(&programs(N, 1, "startsecs=0"));
+    h.advance(0.0).await;
+    let mut replies = Vec::new();
+    for i in 0..N {
+        let (reply, rx) = oneshot::channel();
+        h.sup.handle(Op::Stop {
+            spec: format!("p{i:04}"),
+            wait: true,
+            reply,
+        });
+        replies.push(rx);
+    }
+    h.sup.report_stopping_waiters(h.sup.now().mono);
+    assert_eq!(h.log().matches(" to stop").count(), N);
+    assert!(
+        replies.iter_mut().all(|r| r.try_recv().is_err()),
+        "none stopped yet"
+    );
+    h.exit("p0007", 0);
+    assert_eq!(answer(&mut replies[7]), Some(Ok(())));
+    assert!(answer(&mut replies[8]).is_none());
+    for i in 0..N {
+        h.kids
+            .end(&format!("p{i:04}"), sv_core::process::ExitStatus::Exited(0));
+    }
+    h.sup.reap();
+    h.pump();
+    let answered = replies
+        .iter_mut()
+        .enumerate()
+        .filter(|(i, _)| *i != 7)
+        .all(|(_, r)| matches!(r.try_recv(), Ok(Ok(()))));
+    assert!(answered, "every waiter answered");
+    assert!(h.sup.waiters.next_report().is_none());
 }
