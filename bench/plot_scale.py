@@ -65,6 +65,8 @@ STYLE = {
     "vfork": dict(color="#9467bd", marker="v", linestyle=":", label="vfork+exec"),
     "posix_spawn": dict(color="#8c564b", marker="D", linestyle=":", label="posix_spawn"),
 }
+# Panels on a linear y axis (their 0 is a figure, not a missing one).
+LINEAR_PANELS = ("idle_cpu_s",)
 # Panels that show the other two ways of starting N children too.
 SPAWN_PANELS = ("boot_s", "startall_s")
 
@@ -99,11 +101,14 @@ def series(results, metric):
     return sorted(points)
 
 
-def draw(ax, points, style):
+def draw(ax, points, style, zero_ok=False):
+    # A 0 is below the measurement's resolution (CPU ticks of 10 ms): not
+    # drawn on a log axis; idle CPU, where 0 is the point, gets a linear one.
+    points = [p for p in points if p[1] > 0 or zero_ok]
     if not points:
         return
     xs = [p[0] for p in points]
-    ys = [max(p[1], 1e-4) for p in points]  # a 0 (idle CPU) on a log axis
+    ys = [p[1] for p in points]
     line_style = {k: v for k, v in style.items() if k != "marker"}
     ax.plot(xs, ys, **line_style)
     for x, y, capped in zip(xs, ys, (p[2] for p in points)):
@@ -126,17 +131,18 @@ def plot(run, befores, out_dir):
         rows = (len(panels) + 1) // 2
         fig, axes = plt.subplots(rows, cols, figsize=(11, 4.2 * rows), squeeze=False)
         for ax, (metric, panel, unit) in zip(axes.flat, panels):
+            linear = metric in LINEAR_PANELS
             for before in befores:
-                draw(ax, series(before["results"]["ours"], metric), STYLE["before"])
+                draw(ax, series(before["results"]["ours"], metric), STYLE["before"], linear)
             for key in ("ours", "reference", "baseline"):
-                draw(ax, series(run["results"][key], metric), STYLE[key])
+                draw(ax, series(run["results"][key], metric), STYLE[key], linear)
             if metric in SPAWN_PANELS:
                 if metric != "startall_s":  # drawn above
                     draw(ax, series(run["results"]["baseline"], "startall_s"), STYLE["baseline"])
                 for mode in ("vfork", "posix_spawn"):
                     draw(ax, series(run["results"]["baseline"], mode + "_start_s"), STYLE[mode])
             ax.set_xscale("log")
-            ax.set_yscale("log")
+            ax.set_yscale("linear" if linear else "log")
             ax.set_title(panel, fontsize=10)
             ax.set_xlabel("programs")
             ax.set_ylabel(unit)
