@@ -13,6 +13,7 @@ Ctrl-C.
     python3 bench/sv_bench.py --quick         # smoke mode, tiny sizes, < 60 s
     python3 bench/sv_bench.py --only rpc,respawn --reps 5
     python3 bench/sv_bench.py soak [--minutes 30]   # ours alone, see bench/soak.py
+    python3 bench/sv_bench.py scale [--sizes 100,1000]  # N programs, see bench/scale.py
 
 Needs a release build (target/release/supervisord) and the reference venv
 (target/reference-venv, created by `cargo test --release`). Stdlib only.
@@ -751,6 +752,9 @@ def judge(sid, metric, ours, ratio, base):
 
 
 def main():
+    if sys.argv[1:2] == ["scale"]:
+        import scale  # bench/scale.py: N = 100 / 1000 / the fd limit, its own options
+        sys.exit(scale.main(sys.argv[2:]))
     if sys.argv[1:2] == ["soak"]:
         import soak  # bench/soak.py: the long-run mode, its own options
         sys.exit(soak.main(sys.argv[2:]))
