@@ -81,9 +81,14 @@ impl Stream {
     /// Open `/events` (HTTP/1.0, so the body is the raw stream) with extra
     /// header lines; returns the head of the answer and the stream.
     fn open(daemon: &Daemon, endpoint: Endpoint, extra: &str) -> (String, Stream) {
+        Stream::open_at(daemon, endpoint, "/events", extra)
+    }
+
+    /// [`Stream::open`] at `target` (`/events?since=N`).
+    fn open_at(daemon: &Daemon, endpoint: Endpoint, target: &str, extra: &str) -> (String, Stream) {
         let mut conn = connect(daemon, endpoint);
         let request = format!(
-            "GET /events HTTP/1.0\r\nHost: localhost\r\nAccept: text/event-stream\r\n{extra}\r\n"
+            "GET {target} HTTP/1.0\r\nHost: localhost\r\nAccept: text/event-stream\r\n{extra}\r\n"
         );
         conn.write_all(request.as_bytes()).expect("send request");
         let mut stream = Stream {
@@ -357,7 +362,10 @@ fn script_is_served_and_referenced() {
     assert!(kind.starts_with("text/javascript"), "{kind}");
     assert_eq!(script.header("x-content-type-options"), Some("nosniff"));
     let text = script.body_text();
-    assert!(text.contains("new EventSource(\"events\")"), "{text}");
+    assert!(
+        text.contains("new EventSource(since ? \"events?since=\""),
+        "{text}"
+    );
     assert!(text.contains("resync"), "{text}");
 
     daemon
@@ -463,4 +471,60 @@ fn an_idle_stream_sends_heartbeats() {
     let text = String::from_utf8_lossy(&stream.buffer).into_owned();
     assert!(text.contains("text/event-stream"), "{text}");
     assert!(!text.contains("event: "), "nothing happened: {text}");
+}
+
+/// The page is a snapshot; its stream opens a moment later. A change made
+/// in between (at boot, now that requests are answered during the spawn
+/// wave, the page could show every program STARTING and never learn they
+/// ran) was lost. The page hands back the change count it was rendered at
+/// (`data-changes`); the stream answers `resync` when it moved.
+#[test]
+fn regression_page_misses_changes_made_before_its_stream_opens() {
+    let daemon = Daemon::start(Impl::Ours, BODY, Options::inet_open());
+    daemon
+        .wait_states(&[("sleeper", "RUNNING")], EVENT_DEADLINE)
+        .expect("sleeper running");
+    let get = |target: &str| {
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        daemon
+            .http(Endpoint::Inet, request.as_bytes(), Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("GET {target}: {e}"))
+    };
+    let changes_of = |html: &str| -> u64 {
+        let at = html
+            .find("data-changes=\"")
+            .expect("data-changes on the page")
+            + 14;
+        let end = html[at..].find('"').expect("attribute end") + at;
+        html[at..end].parse().expect("a count")
+    };
+    let first = changes_of(&get("/index.html").body_text());
+    // Nothing changed: the stream starts quietly.
+    let (_, mut quiet) = Stream::open_at(
+        &daemon,
+        Endpoint::Inet,
+        &format!("/events?since={first}"),
+        "",
+    );
+    assert!(
+        quiet
+            .next(Instant::now() + Duration::from_millis(300))
+            .is_none(),
+        "no resync for an up-to-date page"
+    );
+    // A change the page did not see: the stream says resync at once.
+    ok(daemon.call("supervisor.stopProcess", json!(["sleeper"])));
+    let (_, mut stale) = Stream::open_at(
+        &daemon,
+        Endpoint::Inet,
+        &format!("/events?since={first}"),
+        "",
+    );
+    let told = stale
+        .next(Instant::now() + EVENT_DEADLINE)
+        .expect("a message");
+    assert_eq!(told.event, "resync", "{told:?}");
+    // The page rendered now carries the new count.
+    assert!(changes_of(&get("/index.html").body_text()) > first);
 }

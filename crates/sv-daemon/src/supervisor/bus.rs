@@ -3,9 +3,12 @@
 //! view, later metrics and the hub — sees it, and its conversion into the
 //! Supervisor event listeners hear of.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use sv_api::SupervisorState;
 use sv_core::events::{self as ev, Channel};
 use sv_core::process::State;
+
 use tokio::sync::broadcast;
 
 /// Something that happened, as every observer sees it.
@@ -124,21 +127,45 @@ impl BusEvent {
 
 /// The internal event bus: one sender, any number of subscribers; a slow
 /// subscriber loses old events rather than slowing the actor.
+///
+/// It also counts the changes a page shows (process states, groups added
+/// or removed), so a page rendered from a snapshot can tell, when its live
+/// stream opens, whether something changed in between (see
+/// `web/live.rs`).
 #[derive(Debug, Clone)]
-pub struct Bus(broadcast::Sender<BusEvent>);
+pub struct Bus {
+    sender: broadcast::Sender<BusEvent>,
+    changes: Arc<AtomicU64>,
+}
 
 impl Bus {
     pub fn new() -> Self {
-        Bus(broadcast::channel(4096).0)
+        Bus {
+            sender: broadcast::channel(4096).0,
+            changes: Arc::default(),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
-        self.0.subscribe()
+        self.sender.subscribe()
+    }
+
+    /// How many process state changes and group changes were published so
+    /// far. Read it *before* taking a snapshot: a different count later
+    /// means the snapshot may be stale.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
     }
 
     pub(crate) fn publish(&self, event: BusEvent) {
+        if matches!(
+            event,
+            BusEvent::ProcessState { .. } | BusEvent::GroupAdded(_) | BusEvent::GroupRemoved(_)
+        ) {
+            self.changes.fetch_add(1, Ordering::SeqCst);
+        }
         // No subscriber is not an error.
-        let _ = self.0.send(event);
+        let _ = self.sender.send(event);
     }
 }
 

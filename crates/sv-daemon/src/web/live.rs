@@ -199,8 +199,13 @@ struct Live {
 }
 
 /// The `/events` response (the caller checked method and credentials).
-pub fn events(dispatcher: Dispatcher, rx: broadcast::Receiver<BusEvent>) -> Response {
+/// `stale`: the page's snapshot missed a change (its `since=` is not the
+/// bus's count), so the first message after the greeting is `resync`.
+pub fn events(dispatcher: Dispatcher, rx: broadcast::Receiver<BusEvent>, stale: bool) -> Response {
     let live = Live::new(dispatcher, rx, heartbeat());
+    if stale {
+        live.shared.inbox().resync = true;
+    }
     let stream = futures_util::stream::unfold(live, |mut live| async move {
         let chunk = live.next().await?;
         Some((Ok::<Bytes, std::convert::Infallible>(chunk), live))

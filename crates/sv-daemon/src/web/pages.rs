@@ -86,6 +86,8 @@ struct StatusTemplate<'a> {
     summary: String,
     message: Option<&'a str>,
     csrf: String,
+    /// The bus's change count when the snapshot was taken.
+    changes: u64,
     groups: Vec<GroupRows>,
 }
 
@@ -106,7 +108,15 @@ fn session_token(headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue
 }
 
 /// `index.html` without an action: the status table, with `message` above.
-pub async fn status_page(d: &Dispatcher, headers: &HeaderMap, message: Option<&str>) -> Response {
+/// `changes` is the bus's change count read before the snapshot: the
+/// script hands it back when its live stream opens, which then says
+/// `resync` if something changed in between.
+pub async fn status_page(
+    d: &Dispatcher,
+    changes: u64,
+    headers: &HeaderMap,
+    message: Option<&str>,
+) -> Response {
     let Ok(infos) = d.all_process_info().await else {
         // Supervisor's page raises (a 500) while the daemon shuts down.
         return crate::http::error(StatusCode::INTERNAL_SERVER_ERROR);
@@ -131,6 +141,7 @@ pub async fn status_page(d: &Dispatcher, headers: &HeaderMap, message: Option<&s
         summary: summary(rows.iter().map(|(_, row)| row.statename.as_str())),
         message,
         csrf,
+        changes,
         groups: group_rows(rows),
     };
     with_cookie(render(&page), set_cookie)

@@ -90,7 +90,14 @@ pub async fn serve(site: Site<'_>, route: Route, request: Request) -> Response {
         Route::Events if method != Method::GET => crate::http::error(StatusCode::BAD_REQUEST),
         // Like `/logtail`, the stream is exempt from the request timeouts
         // (they bound reading a request, not writing an answer).
-        Route::Events => live::events(site.dispatcher.clone(), site.bus.subscribe()),
+        Route::Events => {
+            // Subscribe first, then compare: a change the page's snapshot
+            // missed (made between its render and this request) is either
+            // counted here or arrives on the subscription.
+            let rx = site.bus.subscribe();
+            let stale = since(request.uri().query()).is_some_and(|n| n != site.bus.changes());
+            live::events(site.dispatcher.clone(), rx, stale)
+        }
         Route::Page(Page::Action) if method != Method::POST => {
             crate::http::error(StatusCode::METHOD_NOT_ALLOWED)
         }
@@ -100,6 +107,15 @@ pub async fn serve(site: Site<'_>, route: Route, request: Request) -> Response {
             _ => crate::http::error(StatusCode::BAD_REQUEST),
         },
     }
+}
+
+/// The `since=` of `/events?since=N`: the bus's change count the page
+/// was rendered at ([`Bus::changes`]).
+fn since(query: Option<&str>) -> Option<u64> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("since="))
+        .and_then(|n| n.parse().ok())
 }
 
 /// A GET or POST of a page: its fields read, then the page or action.
@@ -143,7 +159,9 @@ async fn page_request(site: Site<'_>, page: Page, request: Request) -> Response 
             }
             None => {
                 let message = form.get("message").map(String::as_str);
-                pages::status_page(d, headers, message).await
+                // Counted before the snapshot is taken (see `since`).
+                let changes = site.bus.changes();
+                pages::status_page(d, changes, headers, message).await
             }
         },
     }

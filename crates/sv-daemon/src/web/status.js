@@ -190,7 +190,11 @@
       history.replaceState(null, "", window.location.pathname + window.location.hash);
     }
     if (!window.EventSource) { return; }
-    var source = new EventSource("events");
+    // The change count the table was rendered at: the stream answers
+    // "resync" at once if anything changed before it opened.
+    var main = document.getElementById("main");
+    var since = main ? main.getAttribute("data-changes") : null;
+    var source = new EventSource(since ? "events?since=" + encodeURIComponent(since) : "events");
     source.addEventListener("state", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
