@@ -12,7 +12,8 @@ Every program is `sleep` with startsecs=0, its stdout (and stderr, redirected)
 in a log file of its own, one program per group, as a large installation
 writes them; `minfds = 3·N + 256` (a pipe to stdin, one from stdout, the
 log). The largest size is the most the hard descriptor limit allows with
-that, at most 10,000 (rounded down to a thousand).
+that, at most 10,000 (rounded down to a thousand); run as root, the harness
+first raises its hard limit to what 10,000 need (as `ulimit -Hn` would).
 
 One daemon lifetime per size and daemon, phases in this order, each with a
 deadline (`--cap`): a phase that runs past it is reported as "> T s" and the
@@ -81,12 +82,26 @@ def max_programs():
     return max(1000, min(10000, (hard - SPARE_FDS) // FDS_PER_PROGRAM // 1000 * 1000))
 
 
-def raise_soft_limit():
-    """The daemons inherit the harness's soft limit; Supervisor refuses to
-    start when minfds is above it and it cannot raise it."""
+def raise_limits():
+    """The daemons inherit the harness's limits. Supervisor refuses to start
+    when minfds is above the soft limit and it cannot raise it; both daemons
+    raise the hard limit themselves only when run as root. So: the soft
+    limit up to the hard one, and, where the harness may (root, or
+    CAP_SYS_RESOURCE), the hard limit up to what 10,000 programs need
+    (bounded by the kernel's fs.nr_open). Returns the hard limit before."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    want = FDS_PER_PROGRAM * 10000 + SPARE_FDS
+    if hard != resource.RLIM_INFINITY and hard < want:
+        try:
+            with open("/proc/sys/fs/nr_open") as f:
+                want = min(want, int(f.read()))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+        except (OSError, ValueError):
+            pass  # not privileged: the sizes stop where the hard limit does
+    soft, new_hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != new_hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_hard, new_hard))
+    return hard
 
 
 # ---------------------------------------------------------------- wire
@@ -567,9 +582,9 @@ def main(argv):
     args = parser.parse_args(argv)
     if args.report:
         return report_files(args.report)
+    hard_before = raise_limits()
     sizes = ([int(x) for x in args.sizes.split(",")] if args.sizes
-             else [100, 1000, max_programs()])
-    raise_soft_limit()
+             else sorted({100, 1000, max_programs()}))
     need = FDS_PER_PROGRAM * max(sizes) + SPARE_FDS
     if need > resource.getrlimit(resource.RLIMIT_NOFILE)[1]:
         raise SystemExit("sv_bench scale: %d programs need %d descriptors, the hard limit is %d"
@@ -588,8 +603,11 @@ def main(argv):
     import atexit
     atexit.register(sv_bench.cleanup_all)
     signal.signal(signal.SIGTERM, lambda *_: sys_exit(143))
-    print("# sv_bench scale, %s, %d cores, load %s, sizes %s, %d reps, cap %g s"
-          % (platform.node(), os.cpu_count(), uptime(), sizes, args.reps, args.cap), flush=True)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    print("# sv_bench scale, %s, %d cores, load %s, sizes %s, %d reps, cap %g s, "
+          "RLIMIT_NOFILE hard %s (was %s)"
+          % (platform.node(), os.cpu_count(), uptime(), sizes, args.reps, args.cap, hard,
+             hard_before), flush=True)
     results = {"ours": {}, "reference": {}, "baseline": {}}
     loads, failures = {}, []
     for n in sizes:
@@ -617,6 +635,7 @@ def main(argv):
         with open(args.json, "w") as f:
             json.dump({"label": args.label, "sizes": sizes, "reps": args.reps, "cap": args.cap,
                        "machine": platform.node(), "cores": os.cpu_count(), "loads": loads,
+                       "nofile_hard": hard, "nofile_hard_before": hard_before,
                        "results": results, "failures": failures}, f, indent=1)
     if failures:
         print("\n%d measurement(s) failed:" % len(failures))
