@@ -502,6 +502,35 @@ fn ok_len(v: &Value) -> Value {
 
 // ---------------------------------------------------------------------------
 
+/// Found as a flaky `rpc_methods_match` under load: with nothing left to
+/// stop, the actor ended in the turn that took `supervisor.shutdown`, so
+/// the multicall's later calls were queued for an actor that was gone, and
+/// the client's connection was dropped a second later without an answer.
+/// A daemon with no programs makes the race certain.
+#[test]
+fn regression_multicall_after_shutdown_with_nothing_to_stop_drops_the_connection() {
+    let pair = Pair::start("", Options::default());
+    let multicall = json!([[
+        {"methodName": "supervisor.shutdown"},
+        {"methodName": "supervisor.getAPIVersion"},
+        {"methodName": "supervisor.getState"},
+        {"methodName": "supervisor.sendRemoteCommEvent", "params": ["t", "d"]},
+        {"methodName": "system.methodSignature", "params": ["supervisor.shutdown"]}
+    ]]);
+    let (reference, ours) = pair.each(|d| d.call("system.multicall", multicall.clone()));
+    assert_eq!(
+        reference["ok"][0],
+        json!(true),
+        "the reference answers the multicall: {reference}"
+    );
+    assert_eq!(ours, reference, "ours answers it as the reference does");
+    let (reference, ours) = pair.each(|d| {
+        d.wait_exit(Duration::from_secs(30))
+            .map(|status| status.code())
+    });
+    assert_eq!(ours, reference, "both daemons exit, with the same status");
+}
+
 #[test]
 fn rpc_methods_match() {
     let pair = Pair::start(&main_body(), Options::default());

@@ -136,7 +136,7 @@ async fn serve_locally(
     // across restarts.
     let (requests_tx, mut requests_rx) = mpsc::channel(256);
     let dispatcher = Dispatcher::new(requests_tx.clone(), main_interface);
-    let drain = crate::http::Drain::default();
+    let mut drain = crate::http::Drain::default();
     for server in servers {
         if let Err(e) = crate::http::spawn(server, dispatcher.clone(), bus.clone(), &drain) {
             log.critical(&format!("cannot serve [{}]: {e}", server.section));
@@ -180,14 +180,17 @@ async fn serve_locally(
         seams.booted = booted_tx.clone();
         let supervisor =
             Supervisor::with_seams(config, kept, spawn_ctx, bus.clone(), reload, seams);
-        let actor = supervisor.run(&mut requests_rx);
-        let mut actor = std::pin::pin!(actor);
-        let (outcome, kept) = loop {
-            tokio::select! {
-                done = &mut actor => break done,
-                // Once asked, the shutdown future is spent: only the actor
-                // is left to finish.
-                () = &mut shutdown => shutdown_asked = true,
+        let (outcome, kept) = {
+            // On shutdown the actor answers until the servers have drained.
+            let actor = supervisor.run_draining(&mut requests_rx, drain.finish());
+            let mut actor = std::pin::pin!(actor);
+            loop {
+                tokio::select! {
+                    done = &mut actor => break done,
+                    // Once asked, the shutdown future is spent: only the
+                    // actor is left to finish.
+                    () = &mut shutdown => shutdown_asked = true,
+                }
             }
         };
         log = kept.log;

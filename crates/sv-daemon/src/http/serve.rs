@@ -60,7 +60,7 @@ const DRAIN_WAIT: Duration = Duration::from_secs(1);
 /// have ended).
 pub struct Drain {
     stop: watch::Sender<bool>,
-    running: Running,
+    running: Option<Running>,
     ended: mpsc::Receiver<()>,
 }
 
@@ -84,10 +84,10 @@ impl Default for Drain {
         let (alive, ended) = mpsc::channel(1);
         Drain {
             stop,
-            running: Running {
+            running: Some(Running {
                 stop: stop_rx,
                 _alive: alive,
-            },
+            }),
             ended,
         }
     }
@@ -95,17 +95,17 @@ impl Default for Drain {
 
 impl Drain {
     /// Stop accepting, close idle connections, and wait (at most
-    /// [`DRAIN_WAIT`]) for the answers under way to be written.
-    pub async fn finish(self) {
-        let Drain {
-            stop,
-            running,
-            mut ended,
-        } = self;
-        let _ = stop.send(true);
-        drop(running);
+    /// [`DRAIN_WAIT`]) for the answers under way to be written. Nothing
+    /// happens until the future is polled; a second call returns at once.
+    pub async fn finish(&mut self) {
+        let _ = self.stop.send(true);
+        self.running = None;
         // `recv` gives `None` once every task's sender is dropped.
-        let _ = tokio::time::timeout(DRAIN_WAIT, ended.recv()).await;
+        let _ = tokio::time::timeout(DRAIN_WAIT, self.ended.recv()).await;
+    }
+
+    fn running(&self) -> Option<Running> {
+        self.running.clone()
     }
 }
 
@@ -142,7 +142,9 @@ pub fn spawn(
         slots: Arc::new(Semaphore::new(cap)),
         at_cap,
     };
-    let running = drain.running.clone();
+    let Some(running) = drain.running() else {
+        return Err(std::io::Error::other("the daemon is stopping"));
+    };
     // Taken now, before the actor opens any log file or pipe.
     let mut reserve = Reserve::default();
     reserve.refill();

@@ -65,7 +65,22 @@ async fn next(signal: Option<&mut Signal>) {
 
 impl Supervisor {
     /// Run until shutdown or restart; gives back what outlives a restart.
-    pub async fn run(mut self, requests: &mut mpsc::Receiver<Op>) -> (Outcome, Kept) {
+    pub async fn run(self, requests: &mut mpsc::Receiver<Op>) -> (Outcome, Kept) {
+        self.run_draining(requests, std::future::ready(())).await
+    }
+
+    /// [`run`](Self::run), and on shutdown keep answering requests, as the
+    /// stopping daemon they reach, until `drained` completes (the servers
+    /// have written the answers under way). A client's call that reaches
+    /// the queue after the last process stopped — the later calls of a
+    /// `system.multicall` that began with `supervisor.shutdown` — is then
+    /// answered (SHUTDOWN_STATE, as Supervisor gives) instead of never,
+    /// which dropped that client's connection.
+    pub async fn run_draining(
+        mut self,
+        requests: &mut mpsc::Receiver<Op>,
+        drained: impl Future<Output = ()>,
+    ) -> (Outcome, Kept) {
         let outcome = match self.run_inner(requests).await {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -73,6 +88,16 @@ impl Supervisor {
                 Outcome::Shutdown
             }
         };
+        if matches!(outcome, Outcome::Shutdown) {
+            let mut drained = std::pin::pin!(drained);
+            loop {
+                tokio::select! {
+                    biased;
+                    () = &mut drained => break,
+                    Some(op) = requests.recv() => self.handle(op),
+                }
+            }
+        }
         let kept = Kept {
             event_serial: self.hub.last_serial(),
             log: self.log,
