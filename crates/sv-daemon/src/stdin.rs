@@ -1,12 +1,16 @@
 //! A child's stdin: the bytes `sendProcessStdin` sends and the event
-//! envelopes a listener is given, queued for a writer task so a child that
-//! does not read never blocks the daemon.
+//! envelopes a listener is given. When nothing waits, they are written into
+//! the pipe at once, in the caller's turn (a listener's next event goes out
+//! in the same turn as its READY is read, as Supervisor writes it from
+//! `process.write`); what the pipe cannot take at once is queued for a
+//! writer task, so a child that does not read never blocks the daemon.
 //!
 //! The queue is bounded ([`STDIN_QUEUE_LIMIT`]): a client cannot make the
 //! daemon hold more than that for a child that never reads (Supervisor
 //! queues without limit). A call into an empty queue is always taken, so
 //! one call of any size the HTTP body limit admits works as in Supervisor.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
@@ -69,8 +73,13 @@ impl StdinPipe {
 pub struct StdinQueue {
     tx: mpsc::UnboundedSender<Vec<u8>>,
     /// Bytes sent and not yet written into the pipe (the writer counts
-    /// them down as it writes).
+    /// them down as it writes). Zero means the writer has nothing in hand,
+    /// so a direct write cannot overtake earlier bytes.
     queued: Rc<Cell<usize>>,
+    /// The pipe, shared with the writer, for those direct writes (none when
+    /// it could not be made non-blocking or registered: then everything
+    /// goes through the queue, whose writer is gone, and is refused).
+    fd: Option<Rc<AsyncFd<OwnedFd>>>,
 }
 
 impl StdinQueue {
@@ -81,21 +90,53 @@ impl StdinQueue {
         if queued > 0 && queued.saturating_add(data.len()) > STDIN_QUEUE_LIMIT {
             return Err(StdinError::Full { queued });
         }
-        self.push(data)
+        self.push(Cow::Owned(data))
     }
 
     /// An event envelope for a listener: never refused for size, since a
-    /// listener is given one event at a time.
-    pub fn send_event(&self, data: Vec<u8>) -> Result<(), StdinError> {
-        self.push(data)
+    /// listener is given one event at a time. Copied only if the pipe
+    /// cannot take it whole at once.
+    pub fn send_event(&self, data: &[u8]) -> Result<(), StdinError> {
+        self.push(Cow::Borrowed(data))
     }
 
-    fn push(&self, data: Vec<u8>) -> Result<(), StdinError> {
-        let len = data.len();
-        self.tx.send(data).map_err(|_| StdinError::Closed)?;
+    fn push(&self, data: Cow<'_, [u8]>) -> Result<(), StdinError> {
+        let written = match &self.fd {
+            Some(fd) if self.queued.get() == 0 && !self.tx.is_closed() => {
+                write_now(fd.get_ref(), &data)
+            }
+            _ => 0,
+        };
+        if written == data.len() {
+            return Ok(());
+        }
+        // The rest waits for room; an error (EPIPE) is left to the writer,
+        // which closes the queue, exactly as for bytes it writes itself.
+        let rest = match data {
+            Cow::Owned(mut bytes) => {
+                bytes.drain(..written);
+                bytes
+            }
+            Cow::Borrowed(bytes) => bytes[written..].to_vec(),
+        };
+        let len = rest.len();
+        self.tx.send(rest).map_err(|_| StdinError::Closed)?;
         self.queued.set(self.queued.get().saturating_add(len));
         Ok(())
     }
+}
+
+/// Write as much of `data` as the non-blocking pipe takes now; how much.
+fn write_now(fd: &OwnedFd, data: &[u8]) -> usize {
+    let mut written = 0;
+    while written < data.len() {
+        match nix::unistd::write(fd, &data[written..]) {
+            Ok(n) => written += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => break,
+        }
+    }
+    written
 }
 
 /// The writer of a child's stdin: it writes queued bytes when the pipe has
@@ -103,9 +144,10 @@ impl StdinQueue {
 fn start_stdin_writer(fd: OwnedFd) -> StdinQueue {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let queued = Rc::new(Cell::new(0usize));
-    let queue = StdinQueue {
+    let mut queue = StdinQueue {
         tx,
         queued: queued.clone(),
+        fd: None,
     };
     if nix::fcntl::fcntl(
         &fd,
@@ -119,6 +161,8 @@ fn start_stdin_writer(fd: OwnedFd) -> StdinQueue {
     let Ok(async_fd) = (unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE) }) else {
         return queue;
     };
+    let async_fd = Rc::new(async_fd);
+    queue.fd = Some(Rc::clone(&async_fd));
     tokio::task::spawn_local(async move {
         while let Some(data) = rx.recv().await {
             let mut rest = &data[..];
@@ -153,6 +197,7 @@ mod tests {
         let queue = StdinQueue {
             tx,
             queued: Rc::new(Cell::new(0)),
+            fd: None,
         };
         (queue, rx)
     }
@@ -171,7 +216,85 @@ mod tests {
         assert_eq!(queue.send(vec![0; STDIN_QUEUE_LIMIT - 1]), Ok(()));
         assert_eq!(queue.send(vec![0; 1]), Ok(()), "exactly the limit");
         assert!(queue.send(vec![0; 1]).is_err());
-        assert_eq!(queue.send_event(vec![0; 100]), Ok(()), "events pass");
+        assert_eq!(queue.send_event(&[0; 100]), Ok(()), "events pass");
+    }
+
+    /// Run `body` on a current-thread runtime, as the actor runs.
+    fn on_actor_thread(body: impl std::future::Future<Output = ()>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("runtime");
+        tokio::task::LocalSet::new().block_on(&rt, body);
+    }
+
+    /// A pipe whose write end is a child's stdin, and its non-blocking read
+    /// end (the child).
+    fn child_stdin() -> (StdinPipe, OwnedFd) {
+        let (read_end, write_end) = nix::unistd::pipe().expect("pipe");
+        nix::fcntl::fcntl(
+            &read_end,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        )
+        .expect("non-blocking");
+        (StdinPipe::new(write_end), read_end)
+    }
+
+    /// What the child can read now, without waiting.
+    fn readable_now(fd: &OwnedFd) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = nix::unistd::read(fd, &mut buf) {
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    }
+
+    /// Regression (issue 19, the events cycle): an envelope waited in a
+    /// channel for the writer task, i.e. for the actor's turn to end and
+    /// the runtime to poll once more, before it reached the listener. It
+    /// is now in the pipe before the caller yields even once.
+    #[test]
+    fn an_event_is_in_the_pipe_within_the_turn_that_sent_it() {
+        on_actor_thread(async {
+            let (mut pipe, child) = child_stdin();
+            let queue = pipe.sender().expect("writer");
+            let envelope = b"ver:3.0 server:supervisor serial:0 pool:p poolserial:0 eventname:TICK_5 len:4\nwhen";
+            queue.send_event(envelope).expect("sent");
+            assert_eq!(readable_now(&child), envelope, "no yield in between");
+            queue.send(b"typed\n".to_vec()).expect("sent");
+            assert_eq!(readable_now(&child), b"typed\n");
+            assert_eq!(queue.queued.get(), 0);
+        });
+    }
+
+    /// What the pipe cannot take at once waits for the writer, and later
+    /// bytes queue behind it instead of overtaking it.
+    #[test]
+    fn bytes_beyond_the_pipe_queue_in_order() {
+        on_actor_thread(async {
+            let (mut pipe, child) = child_stdin();
+            let queue = pipe.sender().expect("writer");
+            let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+            queue.send(big.clone()).expect("sent");
+            assert!(queue.queued.get() > 0, "a 64 KiB pipe cannot take it all");
+            queue.send_event(b"after").expect("queued behind");
+            let mut expected = big;
+            expected.extend_from_slice(b"after");
+            let mut got = Vec::new();
+            // Each round the child reads what is there and the writer task
+            // refills the pipe; a few rounds of 64 KiB suffice.
+            for _ in 0..1000 {
+                got.extend(readable_now(&child));
+                if got.len() >= expected.len() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            assert_eq!(got.len(), expected.len());
+            assert!(got == expected, "bytes out of order");
+            assert_eq!(queue.queued.get(), 0);
+        });
     }
 
     #[test]
@@ -179,6 +302,6 @@ mod tests {
         let (queue, rx) = stalled();
         drop(rx);
         assert_eq!(queue.send(vec![1]), Err(StdinError::Closed));
-        assert_eq!(queue.send_event(vec![1]), Err(StdinError::Closed));
+        assert_eq!(queue.send_event(&[1]), Err(StdinError::Closed));
     }
 }

@@ -86,7 +86,7 @@ impl Supervisor {
                     stdins
                         .get(i)
                         .and_then(Option::as_ref)
-                        .is_some_and(|tx| tx.send_event(bytes.to_vec()).is_ok())
+                        .is_some_and(|tx| tx.send_event(bytes).is_ok())
                 },
                 &mut log,
             );
