@@ -202,8 +202,10 @@ pub struct Process {
     /// Shared with the daemon's record of the configuration (for reread's
     /// comparison and `getAllConfigInfo`), never copied per process.
     pub config: Arc<ProcessConfig>,
-    /// The group it belongs to (its namespec is `group:name`).
-    pub group: String,
+    /// The group it belongs to (its namespec is `group:name`); one
+    /// allocation shared by the group's processes and the daemon's index of
+    /// groups.
+    pub group: Arc<str>,
     state: State,
     pid: u32,
     /// Monotonic time of the last spawn; `None` until the first.
@@ -230,10 +232,10 @@ pub struct Process {
 
 impl Process {
     /// A process of `group` that has never run (STOPPED).
-    pub fn new(group: &str, config: impl Into<Arc<ProcessConfig>>) -> Self {
+    pub fn new(group: impl Into<Arc<str>>, config: impl Into<Arc<ProcessConfig>>) -> Self {
         Process {
             config: config.into(),
-            group: group.to_string(),
+            group: group.into(),
             state: State::Stopped,
             pid: 0,
             laststart: None,
