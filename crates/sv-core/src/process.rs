@@ -222,7 +222,8 @@ pub struct Process {
     /// A stop signal was sent; the next exit is a stop, not a crash.
     killing: bool,
     exitstatus: Option<i32>,
-    spawnerr: Option<String>,
+    /// Boxed text (no spare capacity): a `Process` is kept per program.
+    spawnerr: Option<Box<str>>,
     /// Stopped by an operator (not by itself or by giving up).
     pub administrative_stop: bool,
     /// Readiness and dependencies (docs/readiness.md); all `false`/`None`
@@ -340,7 +341,7 @@ impl Process {
                     LogLevel::Info,
                     format!("spawned: '{}' with pid {pid}", self.name()),
                 );
-                self.readiness.waiting_for = self.ready_when();
+                self.readiness.waiting_for = self.ready_when().map(Into::into);
                 let startsecs = Duration::from_secs(self.config.startsecs.max(0) as u64);
                 self.arm(now.mono + startsecs, &mut fx);
             }
@@ -354,7 +355,7 @@ impl Process {
                     });
                 }
                 self.log(&mut fx, LogLevel::Info, format!("spawnerr: {error}"));
-                self.spawnerr = Some(error);
+                self.spawnerr = Some(error.into());
                 self.enter_backoff(now, &mut fx);
             }
             Input::Exited { status } => self.finish(status, now, autospawn, &mut fx)?,
@@ -391,7 +392,7 @@ impl Process {
             Input::DependencyFailed { error } => self.dependency_failed(error, &mut fx),
             Input::Ready => self.ready(now, &mut fx),
             Input::Watchdog => self.watchdog(now, &mut fx),
-            Input::Status { text } => self.readiness.status = Some(text),
+            Input::Status { text } => self.readiness.status = Some(text.into()),
             Input::SignalFailed { error } => {
                 // Supervisor moves the process to UNKNOWN and forgets its
                 // pid, which orphans a live child and breaks stop and start.
@@ -646,9 +647,9 @@ impl Process {
             self.pid = 0;
             self.exitstatus = None;
             self.spawnerr = Some(if too_quickly {
-                "Exited too quickly (process log may have details)".to_string()
+                "Exited too quickly (process log may have details)".into()
             } else {
-                "Exited before it was ready (process log may have details)".to_string()
+                "Exited before it was ready (process log may have details)".into()
             });
             self.log(
                 fx,
@@ -670,7 +671,7 @@ impl Process {
                     format!("exited: {} ({msg}; expected)", self.name()),
                 );
             } else {
-                self.spawnerr = Some(format!("Bad exit code {es}"));
+                self.spawnerr = Some(format!("Bad exit code {es}").into());
                 self.log(
                     fx,
                     LogLevel::Warn,

@@ -19,10 +19,12 @@ use crate::capture::{self, ChildLogs, EventTap};
 /// group made from it: a configuration is held once however it is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct GroupDef {
-    pub name: String,
+    /// Shared with the active group's index key and its processes
+    /// (`Process::group`): one allocation per group.
+    pub name: Arc<str>,
     pub priority: i64,
     pub kind: GroupKind,
-    pub processes: Vec<Arc<ProcessConfig>>,
+    pub processes: Few<Arc<ProcessConfig>>,
 }
 
 impl GroupDef {
@@ -34,8 +36,9 @@ impl GroupDef {
         for g in configs {
             let mut processes = Vec::with_capacity(g.processes.len());
             processes.extend(g.processes.into_iter().map(Arc::new));
+            let processes = Few::from(processes);
             defs.push(Arc::new(GroupDef {
-                name: g.name,
+                name: Arc::from(g.name),
                 priority: g.priority,
                 kind: g.kind,
                 processes,
@@ -51,7 +54,7 @@ pub(crate) struct Group {
     pub def: Arc<GroupDef>,
     /// Its processes by (priority, name), Supervisor's order within a
     /// group; fixed when the group is created.
-    pub members: Box<[ProcKey]>,
+    pub members: Keys,
     /// The same processes by name, for finding one in O(log n); `None`
     /// when `members` is already in name order (always, for a group of
     /// one or of `numprocs` copies of equal priority).
@@ -64,6 +67,58 @@ pub(crate) struct Group {
     /// `step`, so "is this group stopped?" costs nothing).
     pub live: usize,
 }
+
+/// A group's processes (keys, or configs): inline for one — a group per
+/// program is the common large configuration, and a one-element heap
+/// block costs malloc's 32-byte minimum — boxed for more.
+#[derive(Debug, Clone)]
+pub(crate) enum Few<T> {
+    One([T; 1]),
+    Many(Box<[T]>),
+}
+
+/// A group's process keys.
+pub(crate) type Keys = Few<ProcKey>;
+
+impl<T> std::ops::Deref for Few<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            Few::One(one) => one,
+            Few::Many(many) => many,
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Few<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T> From<Vec<T>> for Few<T> {
+    fn from(mut items: Vec<T>) -> Few<T> {
+        match (items.len(), items.pop()) {
+            (1, Some(one)) => Few::One([one]),
+            (_, last) => {
+                items.extend(last);
+                Few::Many(items.into_boxed_slice())
+            }
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Few<T> {
+    fn eq(&self, other: &Few<T>) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for Few<T> {}
 
 /// The active groups by name, with the counters the actor keeps on them.
 #[derive(Default)]
@@ -112,7 +167,7 @@ impl Supervisor {
     /// Instantiate a configured group (AUTO logs are named here, as
     /// Supervisor creates them at group creation) and announce it.
     pub(crate) fn add_group(&mut self, def: Arc<GroupDef>) {
-        let group_name: Arc<str> = Arc::from(def.name.as_str());
+        let group_name = def.name.clone();
         let mut members = Vec::with_capacity(def.processes.len());
         let is_listener = matches!(def.kind, GroupKind::EventListener { .. });
         if let GroupKind::EventListener {
@@ -201,7 +256,7 @@ impl Supervisor {
             },
             _ => None,
         };
-        let name = def.name.clone();
+        let name = def.name.to_string();
         self.deps.invalidate();
         let order = |key: &ProcKey| self.table.process(*key).map(super::order::member_key);
         members.sort_by(|a, b| order(a).cmp(&order(b)));
@@ -222,7 +277,7 @@ impl Supervisor {
             group_name,
             Group {
                 def,
-                members: members.into_boxed_slice(),
+                members: Few::from(members),
                 by_name,
                 socket,
                 seq: 0,
@@ -267,7 +322,7 @@ impl Supervisor {
 
     /// The process `name` of `group`.
     pub(crate) fn member_named(&self, group: &Group, name: &str) -> Option<ProcKey> {
-        let by_name = group.by_name.as_deref().unwrap_or(&group.members);
+        let by_name = group.by_name.as_deref().unwrap_or(&*group.members);
         let index = by_name
             .binary_search_by(|key| self.table.process(*key).map_or("", Process::name).cmp(name))
             .ok()?;

@@ -102,7 +102,7 @@ impl Supervisor {
                 };
                 infos.push(ConfigInfo {
                     name: pc.name.clone(),
-                    group: def.name.clone(),
+                    group: def.name.to_string(),
                     inuse: active.is_some(),
                     autostart: pc.autostart,
                     directory: pc.directory.clone(),

@@ -423,7 +423,7 @@ impl Supervisor {
         let mut active: Vec<&super::Group> = self.groups.iter().collect();
         active.sort_by_key(|g| g.seq);
         let active: Vec<&std::sync::Arc<GroupDef>> = active.into_iter().map(|g| &g.def).collect();
-        let changes = sv_core::reread::diff(&active, &new, |g| g.name.as_str());
+        let changes = sv_core::reread::diff(&active, &new, |g| &*g.name);
         self.configured = new;
         Ok(changes.into_lists())
     }
@@ -432,7 +432,7 @@ impl Supervisor {
         let def = self
             .configured
             .iter()
-            .find(|d| d.name == name)
+            .find(|d| &*d.name == name)
             .cloned()
             .ok_or_else(|| OpError::BadName(name.to_string()))?;
         if self.group_of(name).is_some() {
@@ -441,7 +441,7 @@ impl Supervisor {
         self.add_group(def);
         let keys = self
             .group_of(name)
-            .map(|g| g.members.clone())
+            .map(|g| g.members.to_vec())
             .unwrap_or_default();
         for key in keys {
             if self
