@@ -202,8 +202,10 @@ pub struct Process {
     /// Shared with the daemon's record of the configuration (for reread's
     /// comparison and `getAllConfigInfo`), never copied per process.
     pub config: Arc<ProcessConfig>,
-    /// The group it belongs to (its namespec is `group:name`).
-    pub group: String,
+    /// The group it belongs to (its namespec is `group:name`); one
+    /// allocation shared by the group's processes and the daemon's index of
+    /// groups.
+    pub group: Arc<str>,
     state: State,
     pid: u32,
     /// Monotonic time of the last spawn; `None` until the first.
@@ -220,7 +222,8 @@ pub struct Process {
     /// A stop signal was sent; the next exit is a stop, not a crash.
     killing: bool,
     exitstatus: Option<i32>,
-    spawnerr: Option<String>,
+    /// Boxed text (no spare capacity): a `Process` is kept per program.
+    spawnerr: Option<Box<str>>,
     /// Stopped by an operator (not by itself or by giving up).
     pub administrative_stop: bool,
     /// Readiness and dependencies (docs/readiness.md); all `false`/`None`
@@ -230,10 +233,10 @@ pub struct Process {
 
 impl Process {
     /// A process of `group` that has never run (STOPPED).
-    pub fn new(group: &str, config: impl Into<Arc<ProcessConfig>>) -> Self {
+    pub fn new(group: impl Into<Arc<str>>, config: impl Into<Arc<ProcessConfig>>) -> Self {
         Process {
             config: config.into(),
-            group: group.to_string(),
+            group: group.into(),
             state: State::Stopped,
             pid: 0,
             laststart: None,
@@ -338,7 +341,7 @@ impl Process {
                     LogLevel::Info,
                     format!("spawned: '{}' with pid {pid}", self.name()),
                 );
-                self.readiness.waiting_for = self.ready_when();
+                self.readiness.waiting_for = self.ready_when().map(Into::into);
                 let startsecs = Duration::from_secs(self.config.startsecs.max(0) as u64);
                 self.arm(now.mono + startsecs, &mut fx);
             }
@@ -352,7 +355,7 @@ impl Process {
                     });
                 }
                 self.log(&mut fx, LogLevel::Info, format!("spawnerr: {error}"));
-                self.spawnerr = Some(error);
+                self.spawnerr = Some(error.into());
                 self.enter_backoff(now, &mut fx);
             }
             Input::Exited { status } => self.finish(status, now, autospawn, &mut fx)?,
@@ -389,7 +392,7 @@ impl Process {
             Input::DependencyFailed { error } => self.dependency_failed(error, &mut fx),
             Input::Ready => self.ready(now, &mut fx),
             Input::Watchdog => self.watchdog(now, &mut fx),
-            Input::Status { text } => self.readiness.status = Some(text),
+            Input::Status { text } => self.readiness.status = Some(text.into()),
             Input::SignalFailed { error } => {
                 // Supervisor moves the process to UNKNOWN and forgets its
                 // pid, which orphans a live child and breaks stop and start.
@@ -644,9 +647,9 @@ impl Process {
             self.pid = 0;
             self.exitstatus = None;
             self.spawnerr = Some(if too_quickly {
-                "Exited too quickly (process log may have details)".to_string()
+                "Exited too quickly (process log may have details)".into()
             } else {
-                "Exited before it was ready (process log may have details)".to_string()
+                "Exited before it was ready (process log may have details)".into()
             });
             self.log(
                 fx,
@@ -668,7 +671,7 @@ impl Process {
                     format!("exited: {} ({msg}; expected)", self.name()),
                 );
             } else {
-                self.spawnerr = Some(format!("Bad exit code {es}"));
+                self.spawnerr = Some(format!("Bad exit code {es}").into());
                 self.log(
                     fx,
                     LogLevel::Warn,

@@ -30,7 +30,7 @@ pub(super) struct ReadinessState {
     pub(super) held: bool,
     /// What STARTING waits for (a dependency's name, or `ready_when`'s
     /// text), for the description.
-    pub(super) waiting_for: Option<String>,
+    pub(super) waiting_for: Option<Box<str>>,
     /// The current child passed its readiness check.
     pub(super) ready: bool,
     /// The current child is being stopped because it was not ready in
@@ -40,7 +40,7 @@ pub(super) struct ReadinessState {
     /// start it again once it has exited.
     pub(super) watchdog_restart: bool,
     /// The child's last `STATUS=`.
-    pub(super) status: Option<String>,
+    pub(super) status: Option<Box<str>>,
 }
 
 impl Process {
@@ -75,7 +75,7 @@ impl Process {
             return false;
         }
         self.readiness.held = true;
-        self.readiness.waiting_for = Some(waiting_for);
+        self.readiness.waiting_for = Some(waiting_for.into());
         true
     }
 
@@ -151,7 +151,7 @@ impl Process {
         );
         self.readiness.held = false;
         self.readiness.waiting_for = None;
-        self.spawnerr = Some(error);
+        self.spawnerr = Some(error.into());
         self.give_up(fx);
     }
 
@@ -193,7 +193,7 @@ impl Process {
                 self.name()
             ),
         );
-        self.spawnerr = Some(format!("not ready within {timeout} seconds"));
+        self.spawnerr = Some(format!("not ready within {timeout} seconds").into());
         self.readiness.failed_start = true;
         let _ = self.kill(self.config.stopsignal, now, fx);
     }

@@ -245,7 +245,10 @@ impl Supervisor {
                 // answered; it is requeued once the exit's state changes
                 // are out, before any respawn (Supervisor's `finish`).
                 let unanswered = match input_kind {
-                    InputKind::Exited => managed.listener.as_mut().and_then(Listener::take_event),
+                    InputKind::Exited => managed
+                        .listener
+                        .as_deref_mut()
+                        .and_then(Listener::take_event),
                     InputKind::Other => None,
                 };
                 self.apply(key, effects, unanswered);
@@ -308,7 +311,7 @@ impl Supervisor {
                         let listener_running = to == State::Running && m.listener.is_some();
                         let pool = m.process.group.clone();
                         self.emit(BusEvent::ProcessState {
-                            group: m.process.group.clone(),
+                            group: m.process.group.to_string(),
                             name: m.process.name().to_string(),
                             pid,
                             from,
@@ -348,7 +351,7 @@ impl Supervisor {
             .groups
             .get(&managed.process.group)
             .and_then(|g| g.socket.as_ref())
-            .map(|(_, fd)| fd);
+            .map(|s| &s.1);
         let result = self
             .spawner
             .spawn(&self.spawn_ctx, &managed.process.group, &config, socket);

@@ -67,7 +67,7 @@ impl Supervisor {
             for &key in &group.members {
                 if let Some(p) = self.table.process(key) {
                     keys.push(key);
-                    procs.push((group.def.name.as_str(), &*p.config));
+                    procs.push((&*group.def.name, &*p.config));
                 }
             }
         }

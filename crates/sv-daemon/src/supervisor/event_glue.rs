@@ -55,7 +55,7 @@ impl Supervisor {
         }
         let keys = group.members.clone();
         // Take the listeners out of the table for the duration.
-        let mut taken: Vec<(ProcKey, bool, Listener)> = Vec::with_capacity(keys.len());
+        let mut taken: Vec<(ProcKey, bool, Box<Listener>)> = Vec::with_capacity(keys.len());
         for key in &keys {
             if let Some(m) = self.table.get_mut(*key)
                 && let Some(listener) = m.listener.take()
@@ -77,7 +77,7 @@ impl Supervisor {
         if let Some(pool) = self.hub.pool_mut(name) {
             let mut slots: Vec<(bool, &mut Listener)> = taken
                 .iter_mut()
-                .map(|(_, running, l)| (*running, l))
+                .map(|(_, running, l)| (*running, &mut **l))
                 .collect();
             pool.dispatch(
                 &server,
@@ -171,7 +171,7 @@ impl Supervisor {
     /// `key`, if it still exists.
     fn emit_for(&mut self, key: ProcKey, make: impl FnOnce(String, String) -> BusEvent) {
         if let Some(m) = self.table.get(key) {
-            let event = make(m.process.group.clone(), m.process.name().to_string());
+            let event = make(m.process.group.to_string(), m.process.name().to_string());
             self.emit(event);
         }
     }

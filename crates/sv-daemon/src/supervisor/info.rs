@@ -53,7 +53,7 @@ impl Supervisor {
         };
         let mut info = ProcessInfo {
             name: p.name().to_string(),
-            group: p.group.clone(),
+            group: p.group.to_string(),
             start: p.laststart_wall,
             stop: p.laststop_wall,
             now: self.now().wall,
@@ -102,7 +102,7 @@ impl Supervisor {
                 };
                 infos.push(ConfigInfo {
                     name: pc.name.clone(),
-                    group: def.name.clone(),
+                    group: def.name.to_string(),
                     inuse: active.is_some(),
                     autostart: pc.autostart,
                     directory: pc.directory.clone(),

@@ -129,8 +129,9 @@ impl Default for Seams {
 /// The daemon's state and its loop.
 pub struct Supervisor {
     config: Config,
-    /// The groups as last read (at start or by `reloadConfig`).
-    configured: Vec<GroupDef>,
+    /// The groups as last read (at start or by `reloadConfig`); an active
+    /// group shares its definition with this list.
+    configured: Vec<std::sync::Arc<GroupDef>>,
     log: MainLog,
     origin: Instant,
     mood: SupervisorState,

@@ -241,11 +241,7 @@ impl Supervisor {
     /// Sorted by group name, then process name.
     fn all_process_info(&self) -> Vec<ProcessInfo> {
         let mut keys: Vec<ProcKey> = self.table.keys().collect();
-        let order = |key: &ProcKey| {
-            self.table
-                .process(*key)
-                .map(|p| (p.group.as_str(), p.name()))
-        };
+        let order = |key: &ProcKey| self.table.process(*key).map(|p| (&*p.group, p.name()));
         keys.sort_by(|a, b| order(a).cmp(&order(b)));
         keys.into_iter()
             .filter_map(|k| self.process_info(k))
@@ -259,14 +255,14 @@ impl Supervisor {
                 let group = self
                     .group_of(name)
                     .ok_or_else(|| OpError::BadName(name.to_string()))?;
-                group.members.clone()
+                group.members.to_vec()
             }
         };
         Ok(keys
             .into_iter()
             .filter_map(|k| self.table.process(k))
             .map(|p| Selected {
-                group: p.group.clone(),
+                group: p.group.to_string(),
                 name: p.name().to_string(),
                 state: p.state(),
             })
@@ -426,8 +422,8 @@ impl Supervisor {
         // In the order the groups were added, which orders `removed`.
         let mut active: Vec<&super::Group> = self.groups.iter().collect();
         active.sort_by_key(|g| g.seq);
-        let active: Vec<&GroupDef> = active.into_iter().map(|g| &g.def).collect();
-        let changes = sv_core::reread::diff(&active, &new, |g| g.name.as_str());
+        let active: Vec<&std::sync::Arc<GroupDef>> = active.into_iter().map(|g| &g.def).collect();
+        let changes = sv_core::reread::diff(&active, &new, |g| &*g.name);
         self.configured = new;
         Ok(changes.into_lists())
     }
@@ -436,7 +432,7 @@ impl Supervisor {
         let def = self
             .configured
             .iter()
-            .find(|d| d.name == name)
+            .find(|d| &*d.name == name)
             .cloned()
             .ok_or_else(|| OpError::BadName(name.to_string()))?;
         if self.group_of(name).is_some() {
@@ -445,7 +441,7 @@ impl Supervisor {
         self.add_group(def);
         let keys = self
             .group_of(name)
-            .map(|g| g.members.clone())
+            .map(|g| g.members.to_vec())
             .unwrap_or_default();
         for key in keys {
             if self

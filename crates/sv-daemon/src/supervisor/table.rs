@@ -22,8 +22,9 @@ pub(crate) struct Managed {
     /// The current child's stdout/stderr readers, read dry at its exit.
     pub drains: Vec<capture::PipeDrain>,
     pub logs: ChildLogs,
-    /// An event listener's side of the protocol.
-    pub listener: Option<Listener>,
+    /// An event listener's side of the protocol (boxed: most processes
+    /// are not listeners, and every byte here is paid per program).
+    pub listener: Option<Box<Listener>>,
 }
 
 impl Managed {
@@ -42,7 +43,9 @@ impl Managed {
 /// Every process, and which key each live pid belongs to.
 #[derive(Default)]
 pub(crate) struct ProcTable {
-    procs: HashMap<ProcKey, Managed>,
+    /// Boxed: the map keeps an eighth or more of its slots empty, and an
+    /// empty slot of a `Managed` would cost its whole size (issue 19).
+    procs: HashMap<ProcKey, Box<Managed>>,
     pids: HashMap<u32, ProcKey>,
     last_key: ProcKey,
     /// Whether a pid came or went since [`ProcTable::take_pids_changed`]
@@ -58,19 +61,19 @@ impl ProcTable {
     }
 
     pub fn insert(&mut self, key: ProcKey, managed: Managed) {
-        self.procs.insert(key, managed);
+        self.procs.insert(key, Box::new(managed));
     }
 
     pub fn remove(&mut self, key: ProcKey) -> Option<Managed> {
-        self.procs.remove(&key)
+        self.procs.remove(&key).map(|m| *m)
     }
 
     pub fn get(&self, key: ProcKey) -> Option<&Managed> {
-        self.procs.get(&key)
+        self.procs.get(&key).map(|m| &**m)
     }
 
     pub fn get_mut(&mut self, key: ProcKey) -> Option<&mut Managed> {
-        self.procs.get_mut(&key)
+        self.procs.get_mut(&key).map(|m| &mut **m)
     }
 
     pub fn process(&self, key: ProcKey) -> Option<&Process> {
@@ -92,7 +95,7 @@ impl ProcTable {
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Managed> {
-        self.procs.values()
+        self.procs.values().map(|m| &**m)
     }
 
     /// Record that `pid` is the child of `key`.
@@ -112,7 +115,7 @@ impl ProcTable {
     pub fn pids(&self) -> impl Iterator<Item = (u32, &Managed)> {
         self.pids
             .iter()
-            .filter_map(|(pid, key)| self.procs.get(key).map(|m| (*pid, m)))
+            .filter_map(|(pid, key)| self.procs.get(key).map(|m| (*pid, &**m)))
     }
 
     /// Whether the set of live pids changed since the last call.

@@ -21,6 +21,7 @@ use sv_host::SystemHost;
 
 mod clock;
 mod dependencies;
+mod memory;
 mod scale;
 
 const SIGKILL: i32 = 9;
