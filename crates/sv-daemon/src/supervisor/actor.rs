@@ -113,6 +113,7 @@ impl Supervisor {
             // During the boot wave only requests and supervisord's own
             // signals are taken between batches (see `boot.rs`).
             let booting = self.booting();
+            let auto_logs_pending = !self.pending_auto_logs.is_empty();
             tokio::select! {
                 biased;
                 _ = next(sigchld.as_mut()), if !booting => {
@@ -159,8 +160,13 @@ impl Supervisor {
                 // Let the servers and the other tasks run, then the next
                 // batch (a branch that is always ready would never let
                 // the runtime schedule anything else).
-                _ = tokio::task::yield_now(), if booting => {
-                    self.boot_step();
+                // AUTO log files (`childlogs.rs`) are created the same way,
+                // a batch per turn, alongside the wave's spawns.
+                _ = tokio::task::yield_now(), if booting || auto_logs_pending => {
+                    self.auto_logs_step();
+                    if booting {
+                        self.boot_step();
+                    }
                 }
             }
         }
@@ -316,6 +322,9 @@ impl Supervisor {
                 return;
             }
         };
+        // Supervisor makes the output dispatchers, and so opens the log
+        // files, just before it forks (after the command is resolved).
+        self.open_logs(key);
         let Some(managed) = self.table.get_mut(key) else {
             return;
         };

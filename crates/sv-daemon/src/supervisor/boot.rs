@@ -88,5 +88,6 @@ impl Supervisor {
     pub(super) fn boot_all(&mut self) {
         self.boot();
         while self.boot_step() {}
+        while self.auto_logs_step() {}
     }
 }
