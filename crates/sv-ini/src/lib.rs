@@ -29,10 +29,13 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
+mod hash;
 mod parse;
 mod pystr;
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use hash::Index;
 
 pub use error::{LineError, LineErrorKind, ParseError};
 pub use pystr::{
@@ -47,7 +50,7 @@ pub const DEFAULT_SECTION: &str = "DEFAULT";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     sections: Vec<Section>,
-    by_name: HashMap<String, usize>,
+    by_name: Index,
     defaults: Section,
 }
 
@@ -62,8 +65,8 @@ impl Document {
     pub fn new() -> Self {
         Document {
             sections: Vec::new(),
-            by_name: HashMap::new(),
-            defaults: Section::new(DEFAULT_SECTION.to_owned(), String::new(), 0),
+            by_name: Index::default(),
+            defaults: Section::new(DEFAULT_SECTION.to_owned(), Arc::from(""), 0),
         }
     }
 
@@ -107,13 +110,28 @@ impl Document {
     /// `key` is lowercased here. `section` may be `DEFAULT`; an unknown section gives `None`
     /// (CPython raises `NoSectionError`).
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        let key = python_lower(key);
+        let key = lowered(key);
         if section == DEFAULT_SECTION {
             return self.defaults.get_exact(&key);
         }
         let own = self.section(section)?;
-        own.get_exact(&key)
-            .or_else(|| self.defaults.get_exact(&key))
+        own.get_exact(&key).or_else(|| self.default_entry(&key))
+    }
+
+    /// [`Document::get`] in a section already found: its own entry, else
+    /// the DEFAULT one (one lookup of the section for many options).
+    pub fn get_in<'a>(&'a self, own: &'a Section, key: &str) -> Option<&'a Entry> {
+        let key = lowered(key);
+        own.get_exact(&key).or_else(|| self.default_entry(&key))
+    }
+
+    /// The `[DEFAULT]` entry for `key` (lowercased); most documents have
+    /// none, and most options asked for are absent: no lookup then.
+    fn default_entry(&self, key: &str) -> Option<&Entry> {
+        if self.defaults.entries.is_empty() {
+            return None;
+        }
+        self.defaults.get_exact(key)
     }
 
     /// configparser `has_option(section, key)`, except that an empty `section` is not taken
@@ -205,22 +223,23 @@ impl Document {
 pub struct Section {
     /// The header text between `[` and the last `]`, case and spaces preserved.
     pub name: String,
-    /// The file whose header first introduced this section.
-    pub file: String,
+    /// The file whose header first introduced this section (shared by
+    /// every section and entry read from it).
+    pub file: Arc<str>,
     /// 1-based line of that header.
     pub line: usize,
     entries: Vec<Entry>,
-    by_key: HashMap<String, usize>,
+    by_key: Index,
 }
 
 impl Section {
-    fn new(name: String, file: String, line: usize) -> Self {
+    fn new(name: String, file: Arc<str>, line: usize) -> Self {
         Section {
             name,
             file,
             line,
             entries: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: Index::default(),
         }
     }
 
@@ -231,7 +250,7 @@ impl Section {
 
     /// The section's own entry for `key` (lowercased here), without DEFAULT fallback.
     pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.get_exact(&python_lower(key))
+        self.get_exact(&lowered(key))
     }
 
     fn get_exact(&self, key: &str) -> Option<&Entry> {
@@ -260,6 +279,16 @@ impl Section {
     }
 }
 
+/// `key` lowercased as configparser does; keys asked for are nearly always
+/// lower-case ASCII already, and then are not copied.
+fn lowered(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        std::borrow::Cow::Owned(python_lower(key))
+    }
+}
+
 /// One `key = value` option.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -268,8 +297,8 @@ pub struct Entry {
     /// The value as CPython holds it after reading: stripped, continuation lines joined with
     /// `\n`, inline comments removed, trailing blank lines dropped.
     pub value: String,
-    /// The file of the line that last assigned this key.
-    pub file: String,
+    /// The file of the line that last assigned this key (shared).
+    pub file: Arc<str>,
     /// 1-based line of the key in that file.
     pub line: usize,
 }

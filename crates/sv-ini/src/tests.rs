@@ -219,17 +219,17 @@ fn entry_positions() {
         .expect("parses");
     doc.read_str("[b]\n[a]\ny=4\n", "two.conf").expect("parses");
     let a = doc.section("a").expect("a");
-    assert_eq!((a.file.as_str(), a.line), ("one.conf", 2));
+    assert_eq!((a.file.as_ref(), a.line), ("one.conf", 2));
     let b = doc.section("b").expect("b");
-    assert_eq!((b.file.as_str(), b.line), ("two.conf", 1));
+    assert_eq!((b.file.as_ref(), b.line), ("two.conf", 1));
     let x = a.get("X").expect("x");
     assert_eq!(
-        (x.value.as_str(), x.file.as_str(), x.line),
+        (x.value.as_str(), x.file.as_ref(), x.line),
         ("3", "one.conf", 6)
     );
     let y = a.get("y").expect("y");
     assert_eq!(
-        (y.value.as_str(), y.file.as_str(), y.line),
+        (y.value.as_str(), y.file.as_ref(), y.line),
         ("4", "two.conf", 3)
     );
     assert_eq!(doc.defaults().line, 0);
