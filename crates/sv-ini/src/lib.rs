@@ -43,6 +43,10 @@ pub use pystr::{
     python_strip,
 };
 
+/// Up to this many keys a section is searched in place (see
+/// `Section::by_key`).
+const SMALL_SECTION: usize = 16;
+
 /// The name of configparser's defaults section.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
 
@@ -152,7 +156,7 @@ impl Document {
             self.defaults
                 .entries
                 .iter()
-                .filter(|e| !own.by_key.contains_key(&e.key))
+                .filter(|e| own.position(&e.key).is_none())
                 .map(|e| e.key.as_str()),
         );
         keys
@@ -178,7 +182,7 @@ impl Document {
         items.extend(
             own.entries
                 .iter()
-                .filter(|e| !self.defaults.by_key.contains_key(&e.key)),
+                .filter(|e| self.defaults.position(&e.key).is_none()),
         );
         items
     }
@@ -229,6 +233,9 @@ pub struct Section {
     /// 1-based line of that header.
     pub line: usize,
     entries: Vec<Entry>,
+    /// Positions by key, kept once the section has more than
+    /// [`SMALL_SECTION`] keys; a small one (a program's, typically) is
+    /// searched in place, which costs less than hashing the key.
     by_key: Index,
 }
 
@@ -253,26 +260,45 @@ impl Section {
         self.get_exact(&lowered(key))
     }
 
+    /// Where `key` (lowercased) is among the entries.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= SMALL_SECTION {
+            self.entries.iter().position(|e| e.key == key)
+        } else {
+            self.by_key.get(key).copied()
+        }
+    }
+
     fn get_exact(&self, key: &str) -> Option<&Entry> {
-        self.by_key.get(key).map(|&i| &self.entries[i])
+        self.position(key).map(|i| &self.entries[i])
     }
 
     fn get_exact_mut(&mut self, key: &str) -> Option<&mut Entry> {
-        let &i = self.by_key.get(key)?;
+        let i = self.position(key)?;
         self.entries.get_mut(i)
     }
 
     /// Python dict assignment: an existing key keeps its position. Returns the entry's index.
     fn upsert(&mut self, entry: Entry) -> usize {
-        match self.by_key.get(&entry.key) {
-            Some(&i) => {
+        match self.position(&entry.key) {
+            Some(i) => {
                 self.entries[i] = entry;
                 i
             }
             None => {
                 let i = self.entries.len();
-                self.by_key.insert(entry.key.clone(), i);
+                if !self.by_key.is_empty() {
+                    self.by_key.insert(entry.key.clone(), i);
+                }
                 self.entries.push(entry);
+                if self.entries.len() == SMALL_SECTION + 1 {
+                    self.by_key = self
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect();
+                }
                 i
             }
         }
