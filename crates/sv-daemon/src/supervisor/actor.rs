@@ -322,10 +322,7 @@ impl Supervisor {
                 return;
             }
         };
-        // Supervisor makes the output dispatchers, and so opens the log
-        // files, just before it forks (after the command is resolved).
-        self.open_logs(key);
-        let Some(managed) = self.table.get_mut(key) else {
+        let Some(managed) = self.table.get(key) else {
             return;
         };
         let socket = self
@@ -338,6 +335,13 @@ impl Supervisor {
             .spawn(&self.spawn_ctx, &managed.process.group, &config, socket);
         match result {
             Ok(child) => {
+                // The log files are opened now, before the child's output
+                // is read: Supervisor opens them once the command is
+                // resolved, so a command that cannot be started gets none.
+                self.open_logs(key);
+                let Some(managed) = self.table.get_mut(key) else {
+                    return;
+                };
                 if let Some(listener) = managed.listener.as_mut() {
                     listener.reset();
                 }

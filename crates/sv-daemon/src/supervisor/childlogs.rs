@@ -13,8 +13,11 @@
 //! (no I/O), the empty files are created [`AUTO_BATCH`] at a time on the
 //! actor's idle turns (at once for a process that is spawned or whose log
 //! is asked for first), and a process's [`StreamLog`] sinks — its open
-//! files, syslog, echo and event taps — are made at its first spawn and
-//! kept from then on (SIGUSR2, `clearProcessLogs`, rotation act on them).
+//! files, syslog, echo and event taps — are made after its first
+//! successful spawn, before any of its output is read, and kept from then
+//! on (SIGUSR2, `clearProcessLogs`, rotation act on them). The boot wave
+//! opens them a batch ahead of its spawns (`boot.rs`), for processes whose
+//! command is found.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

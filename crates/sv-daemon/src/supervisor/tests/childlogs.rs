@@ -171,3 +171,30 @@ fn a_log_that_could_not_be_opened_is_tried_again_at_the_next_spawn() {
     assert_eq!(super::answer(&mut started), Some(Ok(())));
     assert!(logs.join("a.log").exists(), "opened at the second spawn");
 }
+
+/// The boot wave opens its processes' logs a batch ahead of their spawns
+/// (so they sit together at the lowest descriptors), but not for a
+/// command that cannot be found: Supervisor creates no log for it.
+#[test]
+fn the_boot_wave_opens_logs_ahead_but_not_for_a_missing_command() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let logs = scratch.path().join("logs");
+    std::fs::create_dir(&logs).expect("logs dir");
+    let section = |name: &str| {
+        format!(
+            "[program:{name}]\ncommand=fake-{name}\nstartsecs=0\n\
+             stdout_logfile={}/{name}.log\nstderr_logfile=NONE\n\n",
+            logs.display()
+        )
+    };
+    let h = Harness::unbooted(&format!("{}{}", section("good"), section("missing")));
+    // As the real spawner: the check fails, and so does the spawn.
+    let not_found = crate::spawn::SpawnError::NotFound("fake-missing".into());
+    h.kids.fail_check("missing", not_found.clone());
+    h.kids.fail_next_spawn("missing", not_found);
+    let mut h = h;
+    h.sup.boot();
+    while h.sup.boot_step() {}
+    assert!(logs.join("good.log").exists());
+    assert!(!logs.join("missing.log").exists(), "never spawned, no log");
+}
