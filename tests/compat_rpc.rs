@@ -58,8 +58,19 @@ command=sh -c 'printf "\377\376abc\033[0m\n"; exec sleep 1000'
 startsecs=0
 "#;
 
+/// Never started before `logs_before_first_start`: its named logs do not
+/// exist until its first spawn.
+const UNSTARTED_PROGRAM: &str = r#"
+[program:unstarted]
+command=sh -c 'printf "now\n"; exec sleep 1000'
+autostart=false
+startsecs=0
+stdout_logfile={dir}/unstarted.log
+stderr_logfile={dir}/unstarted.err
+"#;
+
 fn main_body() -> String {
-    format!("{STANDARD_BODY}{BINARY_PROGRAM}")
+    format!("{STANDARD_BODY}{BINARY_PROGRAM}{UNSTARTED_PROGRAM}")
 }
 
 /// The body after the edit `reloadConfig` is tested with: `quick` removed,
@@ -536,18 +547,19 @@ fn rpc_methods_match() {
     let pair = Pair::start(&main_body(), Options::default());
     let mut h = Harness::new(&pair, "XML-RPC methods: reference vs ours");
     h.expect_states(STANDARD_STATES);
-    h.expect_states(&[("binary", "RUNNING")]);
+    h.expect_states(&[("binary", "RUNNING"), ("unstarted", "STOPPED")]);
     h.settle("after start-up");
     h.wait_log_size("writer", "Stdout", pair::WRITER_STDOUT.len());
     h.wait_log_size("writer", "Stderr", pair::WRITER_STDERR.len());
     h.wait_log_size("big", "Stdout", pair::big_stdout().len());
     h.wait_log_size("binary", "Stdout", BINARY_BYTES.len());
 
-    let phases: [Phase; 13] = [
+    let phases: [Phase; 14] = [
         ("identity and introspection", identity_and_introspection),
         ("process info", process_info),
         ("main log", main_log),
         ("process logs", process_logs),
+        ("logs before the first start", logs_before_first_start),
         ("bad calls", bad_calls),
         ("multicall", multicall),
         ("start/stop", start_stop),
@@ -618,8 +630,22 @@ fn identity_and_introspection(h: &mut Harness) {
 }
 
 const ALL_NAMES: &[&str] = &[
-    "big", "binary", "cat", "crasher", "grp:a", "grp:b", "manual", "noexist", "nolog", "notexec",
-    "quick", "sleeper", "w:w_0", "w:w_1", "writer",
+    "big",
+    "binary",
+    "cat",
+    "crasher",
+    "grp:a",
+    "grp:b",
+    "manual",
+    "noexist",
+    "nolog",
+    "notexec",
+    "quick",
+    "sleeper",
+    "unstarted",
+    "w:w_0",
+    "w:w_1",
+    "writer",
 ];
 
 fn process_info(h: &mut Harness) {
@@ -737,6 +763,47 @@ fn process_logs(h: &mut Harness) {
     h.exact(m, json!(["nolog", 0, 10]));
     h.exact(m, json!(["nosuch", 0, 10]));
     h.exact(m, json!(["grp:*", 0, 10]));
+}
+
+/// Supervisor opens a named child log when the process is spawned, not
+/// before (issue 19 moved ours there too): until the first start reads
+/// answer NO_FILE, tails `('', 0, false)`, and clearing creates nothing.
+/// An AUTO log exists, empty, from the start.
+fn logs_before_first_start(h: &mut Harness) {
+    for m in [
+        "supervisor.readProcessStdoutLog",
+        "supervisor.readProcessStderrLog",
+    ] {
+        h.exact(m, json!(["unstarted", 0, 0]));
+        h.exact(m, json!(["manual", 0, 0]));
+    }
+    for m in [
+        "supervisor.tailProcessStdoutLog",
+        "supervisor.tailProcessStderrLog",
+    ] {
+        h.exact(m, json!(["unstarted", 0, 10]));
+        h.exact(m, json!(["manual", 0, 10]));
+    }
+    h.exact("supervisor.clearProcessLogs", json!(["unstarted"]));
+    h.exact(
+        "supervisor.readProcessStdoutLog",
+        json!(["unstarted", 0, 0]),
+    );
+    h.exact("supervisor.getProcessInfo", json!(["unstarted"]));
+    h.exact("supervisor.startProcess", json!(["unstarted"]));
+    h.expect_states(&[("unstarted", "RUNNING")]);
+    h.settle("after starting unstarted");
+    h.wait_log_size("unstarted", "Stdout", "now\n".len());
+    h.exact(
+        "supervisor.readProcessStdoutLog",
+        json!(["unstarted", 0, 0]),
+    );
+    h.exact(
+        "supervisor.readProcessStderrLog",
+        json!(["unstarted", 0, 0]),
+    );
+    h.exact("supervisor.stopProcess", json!(["unstarted"]));
+    h.expect_states(&[("unstarted", "STOPPED")]);
 }
 
 fn bad_calls(h: &mut Harness) {

@@ -661,12 +661,13 @@ fn a_double_forking_child_counts_as_exited_and_leaves_no_zombie() {
 #[test]
 fn with_every_descriptor_taken_by_log_files_the_daemon_still_answers() {
     // 40 programs with two AUTO log files each cannot fit in 64
-    // descriptors: opening the logs takes every one the daemon has.
-    let d = start_with_nofile(
+    // descriptors: opening the logs as they start (as Supervisor does, at
+    // spawn) takes every one the daemon has.
+    let mut d = start_with_nofile(
         64,
         "minfds=32",
         &format!(
-            "{RPC}[program:hog]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs=40\nprocess_name=%(program_name)s_%(process_num)02d\nautostart=false\n"
+            "{RPC}[program:hog]\ncommand=/bin/sh %(here)s/child.sh\nnumprocs=40\nprocess_name=%(program_name)s_%(process_num)02d\nstartsecs=0\nstartretries=1\nstopasgroup=true\n"
         ),
     );
     d.wait_log("could not open log file");
@@ -679,4 +680,5 @@ fn with_every_descriptor_taken_by_log_files_the_daemon_still_answers() {
     }
     let all = call(&sock, "supervisor.getAllProcessInfo", &[]);
     assert_eq!(states(&all).len(), 40, "{all}");
+    d.shutdown();
 }

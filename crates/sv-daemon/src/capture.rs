@@ -308,6 +308,11 @@ impl StreamLog {
         }
     }
 
+    /// A log file that could not be opened before, opened now.
+    pub fn set_file(&mut self, file: RotatingFile) {
+        self.file = Some(file);
+    }
+
     /// The log file, if the stream has one.
     pub fn file(&self) -> Option<&RotatingFile> {
         self.file.as_ref()

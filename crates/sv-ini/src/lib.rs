@@ -29,16 +29,23 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
+mod hash;
 mod parse;
 mod pystr;
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use hash::Index;
 
 pub use error::{LineError, LineErrorKind, ParseError};
 pub use pystr::{
     is_python_whitespace, py_ascii_str, py_repr_str, python_lower, python_lstrip, python_rstrip,
     python_strip,
 };
+
+/// Up to this many keys a section is searched in place (see
+/// `Section::by_key`).
+const SMALL_SECTION: usize = 16;
 
 /// The name of configparser's defaults section.
 pub const DEFAULT_SECTION: &str = "DEFAULT";
@@ -47,7 +54,7 @@ pub const DEFAULT_SECTION: &str = "DEFAULT";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     sections: Vec<Section>,
-    by_name: HashMap<String, usize>,
+    by_name: Index,
     defaults: Section,
 }
 
@@ -62,8 +69,8 @@ impl Document {
     pub fn new() -> Self {
         Document {
             sections: Vec::new(),
-            by_name: HashMap::new(),
-            defaults: Section::new(DEFAULT_SECTION.to_owned(), String::new(), 0),
+            by_name: Index::default(),
+            defaults: Section::new(DEFAULT_SECTION.to_owned(), Arc::from(""), 0),
         }
     }
 
@@ -107,13 +114,28 @@ impl Document {
     /// `key` is lowercased here. `section` may be `DEFAULT`; an unknown section gives `None`
     /// (CPython raises `NoSectionError`).
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        let key = python_lower(key);
+        let key = lowered(key);
         if section == DEFAULT_SECTION {
             return self.defaults.get_exact(&key);
         }
         let own = self.section(section)?;
-        own.get_exact(&key)
-            .or_else(|| self.defaults.get_exact(&key))
+        own.get_exact(&key).or_else(|| self.default_entry(&key))
+    }
+
+    /// [`Document::get`] in a section already found: its own entry, else
+    /// the DEFAULT one (one lookup of the section for many options).
+    pub fn get_in<'a>(&'a self, own: &'a Section, key: &str) -> Option<&'a Entry> {
+        let key = lowered(key);
+        own.get_exact(&key).or_else(|| self.default_entry(&key))
+    }
+
+    /// The `[DEFAULT]` entry for `key` (lowercased); most documents have
+    /// none, and most options asked for are absent: no lookup then.
+    fn default_entry(&self, key: &str) -> Option<&Entry> {
+        if self.defaults.entries.is_empty() {
+            return None;
+        }
+        self.defaults.get_exact(key)
     }
 
     /// configparser `has_option(section, key)`, except that an empty `section` is not taken
@@ -134,7 +156,7 @@ impl Document {
             self.defaults
                 .entries
                 .iter()
-                .filter(|e| !own.by_key.contains_key(&e.key))
+                .filter(|e| own.position(&e.key).is_none())
                 .map(|e| e.key.as_str()),
         );
         keys
@@ -160,7 +182,7 @@ impl Document {
         items.extend(
             own.entries
                 .iter()
-                .filter(|e| !self.defaults.by_key.contains_key(&e.key)),
+                .filter(|e| self.defaults.position(&e.key).is_none()),
         );
         items
     }
@@ -205,22 +227,26 @@ impl Document {
 pub struct Section {
     /// The header text between `[` and the last `]`, case and spaces preserved.
     pub name: String,
-    /// The file whose header first introduced this section.
-    pub file: String,
+    /// The file whose header first introduced this section (shared by
+    /// every section and entry read from it).
+    pub file: Arc<str>,
     /// 1-based line of that header.
     pub line: usize,
     entries: Vec<Entry>,
-    by_key: HashMap<String, usize>,
+    /// Positions by key, kept once the section has more than
+    /// [`SMALL_SECTION`] keys; a small one (a program's, typically) is
+    /// searched in place, which costs less than hashing the key.
+    by_key: Index,
 }
 
 impl Section {
-    fn new(name: String, file: String, line: usize) -> Self {
+    fn new(name: String, file: Arc<str>, line: usize) -> Self {
         Section {
             name,
             file,
             line,
             entries: Vec::new(),
-            by_key: HashMap::new(),
+            by_key: Index::default(),
         }
     }
 
@@ -231,32 +257,61 @@ impl Section {
 
     /// The section's own entry for `key` (lowercased here), without DEFAULT fallback.
     pub fn get(&self, key: &str) -> Option<&Entry> {
-        self.get_exact(&python_lower(key))
+        self.get_exact(&lowered(key))
+    }
+
+    /// Where `key` (lowercased) is among the entries.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= SMALL_SECTION {
+            self.entries.iter().position(|e| e.key == key)
+        } else {
+            self.by_key.get(key).copied()
+        }
     }
 
     fn get_exact(&self, key: &str) -> Option<&Entry> {
-        self.by_key.get(key).map(|&i| &self.entries[i])
+        self.position(key).map(|i| &self.entries[i])
     }
 
     fn get_exact_mut(&mut self, key: &str) -> Option<&mut Entry> {
-        let &i = self.by_key.get(key)?;
+        let i = self.position(key)?;
         self.entries.get_mut(i)
     }
 
     /// Python dict assignment: an existing key keeps its position. Returns the entry's index.
     fn upsert(&mut self, entry: Entry) -> usize {
-        match self.by_key.get(&entry.key) {
-            Some(&i) => {
+        match self.position(&entry.key) {
+            Some(i) => {
                 self.entries[i] = entry;
                 i
             }
             None => {
                 let i = self.entries.len();
-                self.by_key.insert(entry.key.clone(), i);
+                if !self.by_key.is_empty() {
+                    self.by_key.insert(entry.key.clone(), i);
+                }
                 self.entries.push(entry);
+                if self.entries.len() == SMALL_SECTION + 1 {
+                    self.by_key = self
+                        .entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key.clone(), i))
+                        .collect();
+                }
                 i
             }
         }
+    }
+}
+
+/// `key` lowercased as configparser does; keys asked for are nearly always
+/// lower-case ASCII already, and then are not copied.
+fn lowered(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        std::borrow::Cow::Owned(python_lower(key))
     }
 }
 
@@ -268,8 +323,8 @@ pub struct Entry {
     /// The value as CPython holds it after reading: stripped, continuation lines joined with
     /// `\n`, inline comments removed, trailing blank lines dropped.
     pub value: String,
-    /// The file of the line that last assigned this key.
-    pub file: String,
+    /// The file of the line that last assigned this key (shared).
+    pub file: Arc<str>,
     /// 1-based line of the key in that file.
     pub line: usize,
 }

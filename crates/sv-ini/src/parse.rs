@@ -99,6 +99,8 @@ fn option_line(value: &str) -> Option<(&str, &str)> {
 }
 
 pub(crate) fn read(doc: &mut Document, src: &str, file: &str) -> Result<(), ParseError> {
+    // One copy of the name for every section and entry of this file.
+    let shared_file: std::sync::Arc<str> = std::sync::Arc::from(file);
     let mut cursect: Option<Target> = None;
     // The entry continuation lines are appended to. CPython's `optname` can also be `""`
     // (after an empty-key line), which is falsy and so behaves like `None` here.
@@ -141,7 +143,7 @@ pub(crate) fn read(doc: &mut Document, src: &str, file: &str) -> Result<(), Pars
 
         indent_level = cur_indent_level;
         if let Some(name) = section_header(value) {
-            cursect = Some(enter_section(doc, name, file, lineno));
+            cursect = Some(enter_section(doc, name, &shared_file, lineno));
             optname = None;
         } else if let Some(target) = cursect {
             match option_line(value) {
@@ -152,7 +154,7 @@ pub(crate) fn read(doc: &mut Document, src: &str, file: &str) -> Result<(), Pars
                     let entry = Entry {
                         key: python_lower(key),
                         value: val.to_owned(),
-                        file: file.to_owned(),
+                        file: std::sync::Arc::clone(&shared_file),
                         line: lineno,
                     };
                     let i = section_mut(doc, target).upsert(entry);
@@ -207,20 +209,28 @@ fn section_mut(doc: &mut Document, target: Target) -> &mut Section {
     }
 }
 
-fn enter_section(doc: &mut Document, name: &str, file: &str, lineno: usize) -> Target {
+fn enter_section(
+    doc: &mut Document,
+    name: &str,
+    file: &std::sync::Arc<str>,
+    lineno: usize,
+) -> Target {
     if let Some(&i) = doc.by_name.get(name) {
         return Target::Section(i);
     }
     if name == DEFAULT_SECTION {
         if doc.defaults.line == 0 {
-            doc.defaults.file = file.to_owned();
+            doc.defaults.file = std::sync::Arc::clone(file);
             doc.defaults.line = lineno;
         }
         return Target::Defaults;
     }
     let i = doc.sections.len();
-    doc.sections
-        .push(Section::new(name.to_owned(), file.to_owned(), lineno));
+    doc.sections.push(Section::new(
+        name.to_owned(),
+        std::sync::Arc::clone(file),
+        lineno,
+    ));
     doc.by_name.insert(name.to_owned(), i);
     Target::Section(i)
 }

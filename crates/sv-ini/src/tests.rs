@@ -219,17 +219,17 @@ fn entry_positions() {
         .expect("parses");
     doc.read_str("[b]\n[a]\ny=4\n", "two.conf").expect("parses");
     let a = doc.section("a").expect("a");
-    assert_eq!((a.file.as_str(), a.line), ("one.conf", 2));
+    assert_eq!((a.file.as_ref(), a.line), ("one.conf", 2));
     let b = doc.section("b").expect("b");
-    assert_eq!((b.file.as_str(), b.line), ("two.conf", 1));
+    assert_eq!((b.file.as_ref(), b.line), ("two.conf", 1));
     let x = a.get("X").expect("x");
     assert_eq!(
-        (x.value.as_str(), x.file.as_str(), x.line),
+        (x.value.as_str(), x.file.as_ref(), x.line),
         ("3", "one.conf", 6)
     );
     let y = a.get("y").expect("y");
     assert_eq!(
-        (y.value.as_str(), y.file.as_str(), y.line),
+        (y.value.as_str(), y.file.as_ref(), y.line),
         ("4", "two.conf", 3)
     );
     assert_eq!(doc.defaults().line, 0);
@@ -425,4 +425,36 @@ fn whitespace_only_keys_and_values() {
     assert_eq!(err.errors[0].kind, LineErrorKind::EmptyKey);
     let err = doc.read_str("[s]\n\u{1c}:v\n", "f").expect_err("empty key");
     assert_eq!(err.errors[0].kind, LineErrorKind::EmptyKey);
+}
+
+/// Small sections are searched in place, large ones through their index
+/// (built when the section outgrows `SMALL_SECTION`): the same answers
+/// either way, and a repeated key keeps its first position.
+#[test]
+fn small_and_large_sections_answer_alike() {
+    for n in [3usize, 16, 17, 40] {
+        let mut text = String::from("[s]\n");
+        for i in 0..n {
+            text.push_str(&format!("Key{i} = v{i}\n"));
+        }
+        text.push_str("key1 = again\n");
+        let mut doc = Document::new();
+        doc.read_str(&text, "f.conf").unwrap();
+        let s = doc.section("s").unwrap();
+        assert_eq!(s.entries().len(), n, "n={n}");
+        for i in 0..n {
+            let want = if i == 1 {
+                "again".to_string()
+            } else {
+                format!("v{i}")
+            };
+            assert_eq!(
+                doc.get("s", &format!("KEY{i}")).map(|e| e.value.as_str()),
+                Some(want.as_str()),
+                "n={n} i={i}"
+            );
+        }
+        assert_eq!(s.entries()[1].key, "key1");
+        assert!(doc.get("s", "nokey").is_none());
+    }
 }

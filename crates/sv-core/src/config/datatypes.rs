@@ -52,9 +52,18 @@ pub fn integer(s: &str) -> Result<i64, String> {
     py_int(s).ok_or_else(|| format!("invalid literal for int() with base 10: {}", py_repr_str(s)))
 }
 
+/// `s` lower-cased (Python's `str.lower`), without a copy when it already is.
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.to_lowercase())
+    }
+}
+
 /// `boolean`: `yes/true/on/1` and `no/false/off/0`, any case.
 pub fn boolean(s: &str) -> Result<bool, String> {
-    match s.to_lowercase().as_str() {
+    match lower(s).as_ref() {
         "yes" | "true" | "on" | "1" => Ok(true),
         "no" | "false" | "off" | "0" => Ok(false),
         _ => Err(format!("not a valid boolean value: {}", py_repr_str(s))),
@@ -64,7 +73,7 @@ pub fn boolean(s: &str) -> Result<bool, String> {
 /// `byte_size`: an integer with an optional `KB`/`MB`/`GB` suffix (1024-based,
 /// any case).
 pub fn byte_size(s: &str) -> Result<i64, String> {
-    let lower = s.to_lowercase();
+    let lower = lower(s);
     let bad = || format!("invalid literal for int() with base 10: {}", py_repr_str(s));
     for (suffix, mult) in [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
         if let Some(number) = lower.strip_suffix(suffix) {
@@ -221,8 +230,8 @@ pub fn logging_level(s: &str) -> Result<super::LogLevel, String> {
 
 /// `auto_restart`: `unexpected`, or a boolean.
 pub fn auto_restart(s: &str) -> Result<super::AutoRestart, String> {
-    let lower = s.to_lowercase();
-    match lower.as_str() {
+    let lower = lower(s);
+    match lower.as_ref() {
         "unexpected" => Ok(super::AutoRestart::Unexpected),
         "yes" | "true" | "on" | "1" => Ok(super::AutoRestart::Always),
         "no" | "false" | "off" | "0" => Ok(super::AutoRestart::Never),

@@ -138,6 +138,7 @@ impl Supervisor {
             // During the boot wave only requests and supervisord's own
             // signals are taken between batches (see `boot.rs`).
             let booting = self.booting();
+            let auto_logs_pending = !self.pending_auto_logs.is_empty();
             tokio::select! {
                 biased;
                 _ = next(sigchld.as_mut()), if !booting => {
@@ -184,8 +185,13 @@ impl Supervisor {
                 // Let the servers and the other tasks run, then the next
                 // batch (a branch that is always ready would never let
                 // the runtime schedule anything else).
-                _ = tokio::task::yield_now(), if booting => {
-                    self.boot_step();
+                // AUTO log files (`childlogs.rs`) are created the same way,
+                // a batch per turn, alongside the wave's spawns.
+                _ = tokio::task::yield_now(), if booting || auto_logs_pending => {
+                    self.auto_logs_step();
+                    if booting {
+                        self.boot_step();
+                    }
                 }
             }
         }
@@ -344,7 +350,7 @@ impl Supervisor {
                 return;
             }
         };
-        let Some(managed) = self.table.get_mut(key) else {
+        let Some(managed) = self.table.get(key) else {
             return;
         };
         let socket = self
@@ -357,6 +363,13 @@ impl Supervisor {
             .spawn(&self.spawn_ctx, &managed.process.group, &config, socket);
         match result {
             Ok(child) => {
+                // The log files are opened now, before the child's output
+                // is read: Supervisor opens them once the command is
+                // resolved, so a command that cannot be started gets none.
+                self.open_logs(key);
+                let Some(managed) = self.table.get_mut(key) else {
+                    return;
+                };
                 if let Some(listener) = managed.listener.as_mut() {
                     listener.reset();
                 }

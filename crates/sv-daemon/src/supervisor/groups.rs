@@ -6,13 +6,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sv_core::config::{FcgiSocket, GroupConfig, GroupKind, LogLevel, ProcessConfig};
+use sv_core::config::{FcgiSocket, GroupConfig, GroupKind, ProcessConfig};
 use sv_core::events::{self as ev, Listener};
 use sv_core::process::Process;
 
+use super::childlogs::AutoLogs;
 use super::table::{Managed, ProcKey};
 use super::{BusEvent, Supervisor};
-use crate::capture::{self, ChildLogs, EventTap};
+use crate::capture::ChildLogs;
 
 /// A group as configured: what `reloadConfig` compares and `addProcessGroup`
 /// instantiates. Shared (`Arc`) between the configured list and the active
@@ -165,7 +166,8 @@ impl Groups {
 
 impl Supervisor {
     /// Instantiate a configured group (AUTO logs are named here, as
-    /// Supervisor creates them at group creation) and announce it.
+    /// Supervisor creates them at group creation; the files come on the
+    /// next idle turns) and announce it.
     pub(crate) fn add_group(&mut self, def: Arc<GroupDef>) {
         let group_name = def.name.clone();
         let mut members = Vec::with_capacity(def.processes.len());
@@ -183,50 +185,13 @@ impl Supervisor {
         }
         for pc in &def.processes {
             let key = self.table.new_key();
+            // No file is touched here (see `childlogs`): AUTO logs are
+            // named now and created on the actor's next idle turns, the
+            // sinks at the first spawn.
             let s = &self.config.supervisord;
-            let strip_ansi = s.strip_ansi;
-            let mut logs = ChildLogs::default();
-            for (channel, stream, slot) in [
-                ("stdout", &pc.stdout, &mut logs.stdout),
-                ("stderr", &pc.stderr, &mut logs.stderr),
-            ] {
-                if channel == "stderr" && pc.redirect_stderr {
-                    continue;
-                }
-                let path =
-                    capture::log_path(stream, &pc.name, channel, &s.childlogdir, &s.identifier);
-                let file = path
-                    .as_ref()
-                    .and_then(|path| match capture::open_file(path, stream) {
-                        Ok(file) => Some(file),
-                        Err(e) => {
-                            self.log.log(
-                                LogLevel::Warn,
-                                &format!("could not open log file {path} for {}: {e}", pc.name),
-                            );
-                            None
-                        }
-                    });
-                let mut sink = capture::StreamLog::new(
-                    &pc.name,
-                    channel,
-                    file,
-                    stream,
-                    strip_ansi,
-                    is_listener && channel == "stdout",
-                    self.log.clone(),
-                );
-                if (is_listener && channel == "stdout")
-                    || stream.events_enabled
-                    || stream.capture_maxbytes > 0
-                {
-                    sink.set_tap(EventTap {
-                        key,
-                        tx: self.output_tx.clone(),
-                        events_enabled: stream.events_enabled,
-                    });
-                }
-                *slot = Some(std::rc::Rc::new(std::cell::RefCell::new(sink)));
+            let auto_logs = AutoLogs::choose(pc, &s.childlogdir, &s.identifier);
+            if auto_logs.is_some() {
+                self.queue_auto_logs(key);
             }
             self.table.insert(
                 key,
@@ -234,7 +199,8 @@ impl Supervisor {
                     process: Process::new(group_name.clone(), pc.clone()),
                     stdin: None,
                     drains: Vec::new(),
-                    logs,
+                    logs: ChildLogs::default(),
+                    auto_logs,
                     listener: is_listener.then(|| Box::new(Listener::new(&pc.name))),
                 },
             );

@@ -9,7 +9,8 @@
 //! * [`table`](self::table): the process table (keys, pids; no panicking
 //!   lookups);
 //! * [`groups`](self::groups): configured and active groups, fcgi sockets,
-//!   process orders;
+//!   process orders; [`childlogs`](self::childlogs): child log files made
+//!   when Supervisor makes them (first spawn; AUTO on idle turns);
 //! * [`ops`](self::ops): the operations and their checks; [`waiters`]: calls
 //!   answered later (`wait=true`); [`info`](self::info): the records
 //!   reported; [`error`](self::error): [`OpError`], the one fault mapping;
@@ -40,6 +41,7 @@ use crate::spawner::{OsSpawner, Spawner};
 mod actor;
 mod boot;
 mod bus;
+mod childlogs;
 mod dependencies;
 mod error;
 mod event_glue;
@@ -143,6 +145,8 @@ pub struct Supervisor {
     live: usize,
     /// The autostart processes boot has not started yet.
     boot_wave: Option<boot::BootWave>,
+    /// Processes whose AUTO log files are still to be created.
+    pending_auto_logs: childlogs::PendingAutoLogs,
     deadlines: std::collections::BTreeSet<(Mono, ProcKey)>,
     spawn_ctx: SpawnContext,
     spawner: Box<dyn Spawner>,
@@ -214,6 +218,7 @@ impl Supervisor {
             table: ProcTable::default(),
             live: 0,
             boot_wave: None,
+            pending_auto_logs: childlogs::PendingAutoLogs::default(),
             deadlines: std::collections::BTreeSet::new(),
             spawn_ctx,
             spawner: seams.spawner,

@@ -169,6 +169,11 @@ impl Supervisor {
                 reply,
             } => {
                 guard!(reply);
+                // An AUTO log not created yet is created first, so it
+                // reads as the empty file Supervisor has from the start.
+                if let Ok(key) = self.resolve(&spec) {
+                    self.create_auto_logs(key);
+                }
                 let result = self.resolve_managed(&spec).map(|m| m.log_path(stderr));
                 let _ = reply.send(result);
             }

@@ -21,22 +21,21 @@ pub(crate) struct Managed {
     pub stdin: Option<crate::stdin::StdinPipe>,
     /// The current child's stdout/stderr readers, read dry at its exit.
     pub drains: Vec<capture::PipeDrain>,
+    /// Its log sinks, made at the first spawn (`childlogs.rs`).
     pub logs: ChildLogs,
+    /// Its AUTO log names, if any stream is AUTO.
+    pub auto_logs: Option<Box<super::childlogs::AutoLogs>>,
     /// An event listener's side of the protocol (boxed: most processes
     /// are not listeners, and every byte here is paid per program).
     pub listener: Option<Box<Listener>>,
 }
 
 impl Managed {
-    /// Where this process's stdout (or stderr) log file is, if it has one.
+    /// Where this process's stdout (or stderr) log file is, if it has one
+    /// (it may not exist yet: explicit logs are opened at the first spawn).
     pub fn log_path(&self, stderr: bool) -> Option<std::path::PathBuf> {
-        let sink = if stderr {
-            &self.logs.stderr
-        } else {
-            &self.logs.stdout
-        };
-        sink.as_ref()
-            .and_then(|s| s.borrow().file().map(|f| f.path().to_path_buf()))
+        super::childlogs::log_path(&self.process.config, self.auto_logs.as_deref(), stderr)
+            .map(std::path::PathBuf::from)
     }
 }
 

@@ -19,6 +19,7 @@ use crate::spawn::SpawnError;
 use crate::sys::ChildLimits;
 use sv_host::SystemHost;
 
+mod childlogs;
 mod clock;
 mod dependencies;
 mod memory;

@@ -3,6 +3,8 @@
 //! group claimed, `[eventlistener:x]` pools and `[fcgi-program:x]` groups,
 //! sorted by (priority, name) as Supervisor sorts them.
 
+use std::collections::HashSet;
+
 use super::Loader;
 use crate::config::datatypes as dt;
 use crate::config::{GroupConfig, GroupKind};
@@ -10,11 +12,11 @@ use crate::pyfmt::Value;
 
 impl Loader<'_> {
     pub(super) fn groups(&mut self) -> Vec<GroupConfig> {
-        let all: Vec<String> = self.doc.sections().map(|s| s.name.clone()).collect();
-        let has = |name: &str| all.iter().any(|s| s == name);
         let base_scope = self.scope(&[("here", Value::Str(self.here.clone()))]);
         let mut groups = Vec::new();
-        let mut in_hetero_group: Vec<String> = Vec::new();
+        // Looked up once per program section: a set, not a list (a list made
+        // loading a [group:x] of thousands of programs quadratic).
+        let mut in_hetero_group: HashSet<String> = HashSet::new();
 
         for section in self.section_names("group:") {
             let group_name = match dt::process_or_group_name(&section["group:".len()..]) {
@@ -36,7 +38,10 @@ impl Loader<'_> {
             for program in programs {
                 let program_section = format!("program:{program}");
                 let fcgi_section = format!("fcgi-program:{program}");
-                let target = match (has(&program_section), has(&fcgi_section)) {
+                let target = match (
+                    self.doc.has_section(&program_section),
+                    self.doc.has_section(&fcgi_section),
+                ) {
                     (true, true) => {
                         self.section_error(
                             &section,
@@ -54,7 +59,7 @@ impl Loader<'_> {
                         continue;
                     }
                 };
-                in_hetero_group.push(target.clone());
+                in_hetero_group.insert(target.clone());
                 processes.extend(self.processes(&target, &group_name));
             }
             groups.push(GroupConfig {
@@ -125,6 +130,40 @@ mod tests {
             .map(|p| p.name.as_str())
             .collect();
         assert_eq!(procs, ["a", "b"], "listed order kept inside the group");
+    }
+
+    /// Issue 19: each program named by a `[group:x]` was looked for in a
+    /// list of every section, and each program section in a list of every
+    /// grouped one — quadratic in the number of programs. Now both are
+    /// index lookups (the document's, a set), and the whole document is
+    /// walked a fixed number of times, whatever its size: a per-program
+    /// walk coming back would show here.
+    #[test]
+    fn regression_group_members_found_by_scanning_every_section() {
+        let scans = |n: usize| {
+            let mut text = String::from("[supervisord]\n[group:g]\nprograms=");
+            let names: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+            text.push_str(&names.join(","));
+            text.push('\n');
+            for name in &names {
+                text.push_str(&format!("[program:{name}]\ncommand=x\n"));
+            }
+            text.push_str("[program:alone]\ncommand=y\n");
+            let (config, scans) = load_counting_scans(&text);
+            let config = config.expect("loads");
+            let names: Vec<(&str, usize)> = config
+                .groups
+                .iter()
+                .map(|g| (g.name.as_str(), g.processes.len()))
+                .collect();
+            assert_eq!(
+                names,
+                [("alone", 1), ("g", n)],
+                "grouped programs are no groups"
+            );
+            scans
+        };
+        assert_eq!(scans(3), scans(300));
     }
 
     #[test]

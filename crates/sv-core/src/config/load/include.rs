@@ -12,6 +12,7 @@ impl Loader<'_> {
     /// every section (including values a section inherits from `[DEFAULT]`).
     pub(super) fn expand_here(&mut self, dir: &str) {
         const HERE: &str = "%(here)s";
+        self.section_scans.set(self.section_scans.get() + 1);
         let names: Vec<String> = self.doc.sections().map(|s| s.name.clone()).collect();
         for section in names {
             let changed: Vec<sv_ini::Entry> = self

@@ -3,9 +3,60 @@
 //! conversion to a typed value, and recording a located error when any
 //! step fails. Every section reader goes through these.
 
-use super::{ConfigError, Loader, Loc, Scope};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use super::{ConfigError, Loader, Loc};
 use crate::pyfmt::{self, Value, py_repr_str};
 use crate::pypath;
+
+/// Names visible to one `%(name)s` expansion: the `ENV_*` table, shared by
+/// every scope of one load, under the scope's own names (the later of
+/// which win, as dict assignment does). The table is shared, not copied:
+/// copying it for every program was a fifth of loading 6000 programs.
+#[derive(Debug, Clone)]
+pub(super) struct Scope {
+    env: Rc<BTreeMap<String, Value>>,
+    own: Vec<(String, Value)>,
+}
+
+impl Scope {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.own
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .or_else(|| self.env.get(key))
+    }
+
+    pub fn insert(&mut self, key: String, value: Value) {
+        self.own.push((key, value));
+    }
+
+    /// A mark to [`Scope::truncate`] back to.
+    pub fn mark(&self) -> usize {
+        self.own.len()
+    }
+
+    /// Forget the names inserted since `mark` (one program's per-process
+    /// names, before the next process's).
+    pub fn truncate(&mut self, mark: usize) {
+        self.own.truncate(mark);
+    }
+
+    /// Every visible name, sorted (for error messages).
+    fn names(&self) -> Vec<&str> {
+        let names: BTreeSet<&str> = self
+            .env
+            .keys()
+            .map(String::as_str)
+            .chain(self.own.iter().map(|(k, _)| k.as_str()))
+            .collect();
+        names.into_iter().collect()
+    }
+}
 
 impl Loader<'_> {
     pub(super) fn parse_error(&mut self, e: &sv_ini::ParseError) {
@@ -30,11 +81,11 @@ impl Loader<'_> {
     pub(super) fn section_loc(&self, section: &str) -> Loc {
         match self.doc.section(section) {
             Some(s) => Loc {
-                file: s.file.clone(),
+                file: std::sync::Arc::clone(&s.file),
                 line: s.line,
             },
             None => Loc {
-                file: self.config_file.clone(),
+                file: std::sync::Arc::from(self.config_file.as_str()),
                 line: 0,
             },
         }
@@ -48,7 +99,7 @@ impl Loader<'_> {
         message: String,
     ) {
         self.errors.push(ConfigError {
-            file: Some(loc.file.clone()),
+            file: Some(loc.file.to_string()),
             line: (loc.line > 0).then_some(loc.line),
             section: Some(section.to_string()),
             option: option.map(str::to_string),
@@ -62,30 +113,54 @@ impl Loader<'_> {
     }
 
     pub(super) fn scope(&self, extra: &[(&str, Value)]) -> Scope {
-        let mut scope = self.env_expansions.clone();
-        for (k, v) in extra {
-            scope.insert((*k).to_string(), v.clone());
+        Scope {
+            env: Rc::clone(&self.env_expansions),
+            own: extra
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
         }
-        scope
     }
 
     /// Supervisor's `expand()`: Python `%` against the scope.
     pub(super) fn expand(template: &str, scope: &Scope, name: &str) -> Result<String, String> {
-        pyfmt::format(template, &|key: &str| scope.get(key).cloned()).map_err(|e| match e {
-            pyfmt::FormatError::UnknownName(key) => {
-                let available: Vec<&str> = scope.keys().map(String::as_str).collect();
-                format!(
-                    "Format string {} for {} contains names ({}) which cannot be expanded. Available names: {}",
-                    py_repr_str(template),
-                    py_repr_str(name),
-                    py_repr_str(&key),
-                    available.join(", ")
-                )
-            }
+        Self::expand_named(template, scope, || name.to_string())
+    }
+
+    /// [`Loader::expand`], naming the option (for errors) only if needed.
+    fn expand_named(
+        template: &str,
+        scope: &Scope,
+        name: impl FnOnce() -> String,
+    ) -> Result<String, String> {
+        Self::expand_cow(template, scope, name).map(Cow::into_owned)
+    }
+
+    /// [`Loader::expand_named`], giving back `template` itself when it has
+    /// nothing to expand: Python's `%` returns such a string unchanged,
+    /// whatever the mapping holds.
+    fn expand_cow<'t>(
+        template: &'t str,
+        scope: &Scope,
+        name: impl FnOnce() -> String,
+    ) -> Result<Cow<'t, str>, String> {
+        if !template.contains('%') {
+            return Ok(Cow::Borrowed(template));
+        }
+        pyfmt::format(template, &|key: &str| scope.get(key).cloned())
+            .map(Cow::Owned)
+            .map_err(|e| match e {
+            pyfmt::FormatError::UnknownName(key) => format!(
+                "Format string {} for {} contains names ({}) which cannot be expanded. Available names: {}",
+                py_repr_str(template),
+                py_repr_str(&name()),
+                py_repr_str(&key),
+                scope.names().join(", ")
+            ),
             pyfmt::FormatError::Bad(why) => format!(
                 "Format string {} for {} is badly formatted: {why}",
                 py_repr_str(template),
-                py_repr_str(name)
+                py_repr_str(&name())
             ),
         })
     }
@@ -97,7 +172,7 @@ impl Loader<'_> {
             (
                 e.value.clone(),
                 Loc {
-                    file: e.file.clone(),
+                    file: std::sync::Arc::clone(&e.file),
                     line: e.line,
                 },
             )
@@ -114,20 +189,56 @@ impl Loader<'_> {
         default: Option<&str>,
         scope: &Scope,
     ) -> Result<Option<(String, Loc)>, ()> {
-        let (value, loc) = match self.raw(section, key) {
-            Some(found) => found,
-            None => match default {
-                Some(d) => (d.to_string(), self.section_loc(section)),
-                None => return Ok(None),
-            },
+        let Some((expanded, loc)) = self.lookup(section, key, default, scope) else {
+            return Ok(None);
         };
-        match Self::expand(&value, scope, &format!("{section}.{key}")) {
-            Ok(expanded) => Ok(Some((expanded, loc))),
+        match expanded {
+            Ok(expanded) => Ok(Some((expanded.into_owned(), loc))),
             Err(message) => {
                 self.error(&loc, section, Some(key), message);
                 Err(())
             }
         }
+    }
+
+    /// The option (or `default`) expanded in `scope`, borrowed from the
+    /// document when there was nothing to expand (most values), and where
+    /// it is; `None` when absent without a default. Records nothing.
+    fn lookup<'a>(
+        &'a self,
+        section: &str,
+        key: &str,
+        default: Option<&'a str>,
+        scope: &Scope,
+    ) -> Option<(Result<Cow<'a, str>, String>, Loc)> {
+        let name = || format!("{section}.{key}");
+        // The section is looked up once, for the option and for its
+        // location when the default is used (the usual case).
+        let own = self.doc.section(section);
+        let entry = match own {
+            Some(own) => self.doc.get_in(own, key),
+            None => self.doc.get(section, key),
+        };
+        Some(match entry {
+            Some(e) => {
+                let loc = Loc {
+                    file: std::sync::Arc::clone(&e.file),
+                    line: e.line,
+                };
+                (Self::expand_cow(&e.value, scope, name), loc)
+            }
+            None => {
+                let default = default?;
+                let loc = match own {
+                    Some(own) => Loc {
+                        file: std::sync::Arc::clone(&own.file),
+                        line: own.line,
+                    },
+                    None => self.section_loc(section),
+                };
+                (Self::expand_cow(default, scope, name), loc)
+            }
+        })
     }
 
     /// `get` followed by a conversion; `None` when anything failed (recorded).
@@ -139,8 +250,9 @@ impl Loader<'_> {
         scope: &Scope,
         convert: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let (value, loc) = self.get(section, key, Some(default), scope).ok()??;
-        match convert(&value) {
+        // Converted from the borrowed text: no copy of the value.
+        let (expanded, loc) = self.lookup(section, key, Some(default), scope)?;
+        match expanded.and_then(|value| convert(&value)) {
             Ok(v) => Some(v),
             Err(message) => {
                 self.error(&loc, section, Some(key), message);
@@ -170,6 +282,7 @@ impl Loader<'_> {
     }
 
     pub(super) fn section_names(&self, prefix: &str) -> Vec<String> {
+        self.section_scans.set(self.section_scans.get() + 1);
         self.doc
             .sections()
             .filter(|s| s.name.starts_with(prefix))

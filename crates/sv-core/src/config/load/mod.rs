@@ -97,59 +97,43 @@ pub fn search_paths(argv0: &str) -> Vec<String> {
 /// Where an option's value came from, for error messages.
 #[derive(Debug, Clone)]
 struct Loc {
-    file: String,
+    file: std::sync::Arc<str>,
     line: usize,
 }
 
-/// Names visible to one `%(name)s` expansion.
-type Scope = BTreeMap<String, Value>;
+use lookup::Scope;
 
 /// Upper bound on `numprocs`; Supervisor has none and would exhaust memory.
 const MAX_NUMPROCS: i64 = 100_000;
 
 /// Load `config_file` with the command-line overrides applied.
 pub fn load(host: &dyn Host, config_file: &str, cli: &CliOverrides) -> Result<Config, LoadError> {
+    load_counting_scans(host, config_file, cli).0
+}
+
+/// [`load`], and how many times it walked every section (the tests check
+/// that this does not grow with the number of sections).
+fn load_counting_scans(
+    host: &dyn Host,
+    config_file: &str,
+    cli: &CliOverrides,
+) -> (Result<Config, LoadError>, usize) {
     let cwd = host.cwd();
     let here = pypath::abspath(&cwd, pypath::dirname(config_file));
     if !host.exists(config_file) {
-        return Err(LoadError::single(format!(
-            "could not find config file {config_file}"
-        )));
+        let error = format!("could not find config file {config_file}");
+        return (Err(LoadError::single(error)), 0);
     }
     let text = match host.read_to_string(config_file) {
         Ok(text) => text,
         Err(e) => {
-            return Err(LoadError::single(format!(
-                "could not read config file {config_file}: {e}"
-            )));
+            let error = format!("could not read config file {config_file}: {e}");
+            return (Err(LoadError::single(error)), 0);
         }
     };
     let mut loader = Loader::new(host, config_file, here, cwd);
-    if let Err(e) = loader.doc.read_str(&text, config_file) {
-        loader.parse_error(&e);
-        return Err(LoadError {
-            errors: loader.errors,
-        });
-    }
-    loader.read_includes();
-    if !loader.errors.is_empty() {
-        return Err(LoadError {
-            errors: loader.errors,
-        });
-    }
-    if !loader.doc.has_section("supervisord") {
-        return Err(LoadError::single(
-            ".ini file does not include supervisord section".to_string(),
-        ));
-    }
-    let config = loader.build(cli);
-    if loader.errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(LoadError {
-            errors: loader.errors,
-        })
-    }
+    let result = loader.load(&text, cli);
+    (result, loader.section_scans.get())
 }
 
 /// One reading of a config file: the document read so far, the problems
@@ -164,7 +148,10 @@ struct Loader<'h> {
     infos: Vec<String>,
     /// `ENV_*` names: the process environment, then `[supervisord]
     /// environment=` keys (Supervisor adds them to the same table).
-    env_expansions: Scope,
+    env_expansions: std::rc::Rc<BTreeMap<String, Value>>,
+    /// How many times the sections were walked in full (a fixed number per
+    /// load, however many there are: the tests check it).
+    section_scans: std::cell::Cell<usize>,
     host_node_name: String,
     here: String,
     cwd: String,
@@ -185,17 +172,46 @@ impl<'h> Loader<'h> {
             errors: Vec::new(),
             warnings: Vec::new(),
             infos: Vec::new(),
-            env_expansions: host
-                .env()
-                .into_iter()
-                .map(|(k, v)| (format!("ENV_{k}"), Value::Str(v)))
-                .collect(),
+            env_expansions: std::rc::Rc::new(
+                host.env()
+                    .into_iter()
+                    .map(|(k, v)| (format!("ENV_{k}"), Value::Str(v)))
+                    .collect(),
+            ),
+            section_scans: std::cell::Cell::new(0),
             host_node_name: host.hostname(),
             here,
             cwd,
             config_file: config_file.to_string(),
             included_files: Vec::new(),
             factory_kwargs: Vec::new(),
+        }
+    }
+
+    /// Read `text` (the main file), its includes, then every section.
+    fn load(&mut self, text: &str, cli: &CliOverrides) -> Result<Config, LoadError> {
+        let errors = |loader: &mut Loader| LoadError {
+            errors: std::mem::take(&mut loader.errors),
+        };
+        let config_file = self.config_file.clone();
+        if let Err(e) = self.doc.read_str(text, &config_file) {
+            self.parse_error(&e);
+            return Err(errors(self));
+        }
+        self.read_includes();
+        if !self.errors.is_empty() {
+            return Err(errors(self));
+        }
+        if !self.doc.has_section("supervisord") {
+            return Err(LoadError::single(
+                ".ini file does not include supervisord section".to_string(),
+            ));
+        }
+        let config = self.build(cli);
+        if self.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(errors(self))
         }
     }
 

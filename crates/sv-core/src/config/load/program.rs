@@ -28,7 +28,7 @@ impl Loader<'_> {
             ("host_node_name", Value::Str(self.host_node_name.clone())),
             ("group_name", Value::Str(group_name.to_string())),
         ];
-        let scope = self.scope(&common);
+        let mut scope = self.scope(&common);
         let s = section;
         let priority = self.typed(s, "priority", "999", &scope, dt::integer);
         let autostart = self.typed(s, "autostart", "true", &scope, dt::boolean);
@@ -166,10 +166,12 @@ impl Loader<'_> {
         let mut processes = Vec::with_capacity(numprocs.clamp(0, MAX_NUMPROCS) as usize);
         let first = numprocs_start;
         let last = numprocs_start.saturating_add(numprocs);
+        let common_names = scope.mark();
         for process_num in first..last {
             // Supervisor's per-process names: the common ones, process_num,
-            // numprocs, every ENV_*, then ENV_* of this program's environment.
-            let mut scope = scope.clone();
+            // numprocs, every ENV_*, then ENV_* of this program's environment
+            // (the previous process's are forgotten first).
+            scope.truncate(common_names);
             scope.insert("process_num".into(), Value::Int(process_num));
             scope.insert("numprocs".into(), Value::Int(numprocs));
             let environment = match &environment_raw {
@@ -263,10 +265,24 @@ impl Loader<'_> {
     /// process (capture and events are per section and filled by the caller).
     pub(super) fn stream(&mut self, s: &str, channel: &str, scope: &Scope) -> Option<StreamConfig> {
         let host = self.host;
-        let lf_key = format!("{channel}_logfile");
+        let [lf_key, backups_key, maxbytes_key, syslog_key] = if channel == "stdout" {
+            [
+                "stdout_logfile",
+                "stdout_logfile_backups",
+                "stdout_logfile_maxbytes",
+                "stdout_syslog",
+            ]
+        } else {
+            [
+                "stderr_logfile",
+                "stderr_logfile_backups",
+                "stderr_logfile_maxbytes",
+                "stderr_syslog",
+            ]
+        };
         // Expanded once, like every other option. Supervisor expands log file
         // names twice, which makes `%%` unusable in them; that is a bug we fix.
-        let logfile = match self.get(s, &lf_key, None, scope) {
+        let logfile = match self.get(s, lf_key, None, scope) {
             Err(()) => None,
             Ok(None) => Some(LogFile::Auto),
             Ok(Some((value, loc))) => match value.to_lowercase().as_str() {
@@ -276,28 +292,15 @@ impl Loader<'_> {
                 _ => match dt::existing_dirpath(host, &value) {
                     Ok(path) => Some(LogFile::Path(path)),
                     Err(message) => {
-                        self.error(&loc, s, Some(&lf_key), message);
+                        self.error(&loc, s, Some(lf_key), message);
                         None
                     }
                 },
             },
         };
-        let backups = self.typed(
-            s,
-            &format!("{channel}_logfile_backups"),
-            "10",
-            scope,
-            dt::integer,
-        );
-        let maxbytes = self.typed(
-            s,
-            &format!("{channel}_logfile_maxbytes"),
-            "50MB",
-            scope,
-            dt::byte_size,
-        );
-        let syslog_key = format!("{channel}_syslog");
-        let syslog = self.typed(s, &syslog_key, "false", scope, dt::boolean);
+        let backups = self.typed(s, backups_key, "10", scope, dt::integer);
+        let maxbytes = self.typed(s, maxbytes_key, "50MB", scope, dt::byte_size);
+        let syslog = self.typed(s, syslog_key, "false", scope, dt::boolean);
         let (mut logfile, backups, maxbytes, mut syslog) = (logfile?, backups?, maxbytes?, syslog?);
         if logfile == LogFile::Path("syslog".to_string()) {
             self.warnings.push(format!(

@@ -59,7 +59,7 @@ impl Loader<'_> {
             })
             .unwrap_or_default();
         for (k, v) in &environment {
-            self.env_expansions
+            std::rc::Rc::make_mut(&mut self.env_expansions)
                 .insert(format!("ENV_{k}"), Value::Str(v.clone()));
         }
 

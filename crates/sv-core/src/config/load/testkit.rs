@@ -145,3 +145,10 @@ pub(crate) fn errors(text: &str) -> Vec<String> {
         Err(e) => e.errors.iter().map(ToString::to_string).collect(),
     }
 }
+
+/// [`load_text`], and how many times the loader walked every section.
+#[cfg(test)]
+pub(crate) fn load_counting_scans(text: &str) -> (Result<Config, LoadError>, usize) {
+    let host = MemHost::new().file("/etc/sv.conf", text);
+    super::load_counting_scans(&host, "/etc/sv.conf", &CliOverrides::default())
+}
