@@ -99,6 +99,19 @@ impl Document {
         self.by_name.get(name).map(|&i| &self.sections[i])
     }
 
+    /// Where section `name` is among [`Document::sections`]' order, for
+    /// [`Document::section_at`]: a reader that asks for one section many
+    /// times in a row can keep the position instead of hashing the name
+    /// each time. `None` for `DEFAULT` and unknown names.
+    pub fn section_index(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The section at `index` (from [`Document::section_index`]).
+    pub fn section_at(&self, index: usize) -> Option<&Section> {
+        self.sections.get(index)
+    }
+
     /// configparser `has_section`: false for `DEFAULT`.
     pub fn has_section(&self, name: &str) -> bool {
         self.by_name.contains_key(name)

@@ -214,7 +214,7 @@ impl Loader<'_> {
         let name = || format!("{section}.{key}");
         // The section is looked up once, for the option and for its
         // location when the default is used (the usual case).
-        let own = self.doc.section(section);
+        let own = self.section_cached(section);
         let entry = match own {
             Some(own) => self.doc.get_in(own, key),
             None => self.doc.get(section, key),
@@ -239,6 +239,18 @@ impl Loader<'_> {
                 (Self::expand_cow(default, scope, name), loc)
             }
         })
+    }
+
+    /// [`sv_ini::Document::section`], answered from `last_section` when the
+    /// same section is asked for again.
+    fn section_cached(&self, name: &str) -> Option<&sv_ini::Section> {
+        let last = self.last_section.get().and_then(|i| self.doc.section_at(i));
+        if let Some(section) = last.filter(|s| s.name == name) {
+            return Some(section);
+        }
+        let index = self.doc.section_index(name)?;
+        self.last_section.set(Some(index));
+        self.doc.section_at(index)
     }
 
     /// `get` followed by a conversion; `None` when anything failed (recorded).

@@ -152,6 +152,11 @@ struct Loader<'h> {
     /// How many times the sections were walked in full (a fixed number per
     /// load, however many there are: the tests check it).
     section_scans: std::cell::Cell<usize>,
+    /// The section the last option was read from: a program's ~30 options
+    /// are read one after another, so its name is hashed once, not 30
+    /// times (the hash lookups were the first item of the 6000-program
+    /// load's profile).
+    last_section: std::cell::Cell<Option<usize>>,
     host_node_name: String,
     here: String,
     cwd: String,
@@ -179,6 +184,7 @@ impl<'h> Loader<'h> {
                     .collect(),
             ),
             section_scans: std::cell::Cell::new(0),
+            last_section: std::cell::Cell::new(None),
             host_node_name: host.hostname(),
             here,
             cwd,
