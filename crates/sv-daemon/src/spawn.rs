@@ -75,6 +75,24 @@ pub enum SpawnError {
     Exec { argv0: String, errno: String },
 }
 
+impl SpawnError {
+    /// Whether Supervisor has opened the process's log files when this
+    /// failure happens: it opens them once the command is resolved and
+    /// the pipes are made, so a fork that fails, or a chdir, setuid or
+    /// exec that fails in the child, leaves them in place (the child's
+    /// complaint goes to the stderr log there).
+    pub fn after_logs_opened(&self) -> bool {
+        matches!(
+            self,
+            SpawnError::Setuid { .. }
+                | SpawnError::Chdir { .. }
+                | SpawnError::TooManyProcesses(_)
+                | SpawnError::Fork { .. }
+                | SpawnError::Exec { .. }
+        )
+    }
+}
+
 fn errno_name(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(code) => format!("{:?}", Errno::from_raw(code)),

@@ -98,6 +98,11 @@ impl Drain {
     /// [`DRAIN_WAIT`]) for the answers under way to be written. Nothing
     /// happens until the future is polled; a second call returns at once.
     pub async fn finish(&mut self) {
+        if self.running.is_none() {
+            // Finished already (the actor drained on shutdown): a stream
+            // still open is not waited for twice.
+            return;
+        }
         let _ = self.stop.send(true);
         self.running = None;
         // `recv` gives `None` once every task's sender is dropped.

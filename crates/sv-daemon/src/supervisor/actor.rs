@@ -85,6 +85,9 @@ impl Supervisor {
             Ok(outcome) => outcome,
             Err(e) => {
                 self.log.critical(&format!("cannot watch signals: {e}"));
+                // What comes while the servers drain is refused, as in
+                // any shutdown: nothing may start now.
+                self.mood = SupervisorState::Shutdown;
                 Outcome::Shutdown
             }
         };
@@ -400,6 +403,9 @@ impl Supervisor {
                 let _ = self.step(key, Input::Spawned { pid: child.pid });
             }
             Err(error) => {
+                if error.after_logs_opened() {
+                    self.open_logs(key);
+                }
                 let error = error.to_string();
                 let _ = self.step(key, Input::SpawnFailed { error });
             }

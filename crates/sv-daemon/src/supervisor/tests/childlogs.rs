@@ -198,3 +198,42 @@ fn the_boot_wave_opens_logs_ahead_but_not_for_a_missing_command() {
     assert!(logs.join("good.log").exists());
     assert!(!logs.join("missing.log").exists(), "never spawned, no log");
 }
+
+/// Supervisor opens a process's logs once its command is resolved and its
+/// pipes are made, so a start that fails later (a `directory=` it cannot
+/// chdir to, a failed fork) leaves them in place; one whose command cannot
+/// be found leaves none.
+#[test]
+fn a_spawn_that_fails_after_the_command_was_found_still_opens_its_logs() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let logs = scratch.path().join("logs");
+    std::fs::create_dir(&logs).expect("logs dir");
+    let section = |name: &str| {
+        format!(
+            "[program:{name}]\ncommand=fake-{name}\nautostart=false\nstartsecs=0\n\
+             startretries=0\nstdout_logfile={}/{name}.log\nstderr_logfile=NONE\n\n",
+            logs.display()
+        )
+    };
+    let mut h = Harness::new(&format!("{}{}", section("nodir"), section("missing")));
+    h.kids.fail_next_spawn(
+        "nodir",
+        crate::spawn::SpawnError::Chdir {
+            dir: "/nonexistent".into(),
+            errno: "ENOENT".into(),
+        },
+    );
+    h.kids.fail_next_spawn(
+        "missing",
+        crate::spawn::SpawnError::NotFound("fake-missing".into()),
+    );
+    for name in ["nodir", "missing"] {
+        let mut started = h.start(name, false);
+        let _ = super::answer(&mut started);
+    }
+    assert!(
+        logs.join("nodir.log").exists(),
+        "chdir failed after the logs were opened"
+    );
+    assert!(!logs.join("missing.log").exists(), "never resolved, no log");
+}
